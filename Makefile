@@ -1,0 +1,50 @@
+# Glia developer tasks. `make help` lists them.
+# Every task creates the virtual environment itself when it is missing.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+WORKSPACE ?= .glia-demo
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint typecheck unit bench bench-quick lock clean
+
+help: ## List the tasks
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/glia: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(BIN)/glia
+
+venv: $(BIN)/glia ## Create the virtual environment (.venv) from the lock file
+
+demo: $(BIN)/glia ## Import the Northbridge example into a fresh workspace and show it
+	rm -rf $(WORKSPACE)
+	$(BIN)/glia demo --workspace $(WORKSPACE)
+
+lint: $(BIN)/glia ## ruff (lint and format check)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(BIN)/glia ## mypy --strict on src/
+	$(BIN)/mypy src
+
+unit: $(BIN)/glia ## The test suite only
+	$(BIN)/pytest -q
+
+test: lint typecheck unit ## Lint, type-check and run the whole test suite
+
+bench: $(BIN)/glia ## Import/snapshot benchmark (10k, 100k, 1M); writes docs/benchmarks.md
+	$(BIN)/python bench/bench_store.py --sizes 10000 100000 1000000 --write docs/benchmarks.md
+
+bench-quick: $(BIN)/glia ## The benchmark at 10k only, printed, nothing written
+	$(BIN)/python bench/bench_store.py --sizes 10000
+
+lock: ## Re-pin requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+clean: ## Remove the virtual environment, caches and the demo workspace
+	rm -rf $(VENV) $(WORKSPACE) .mypy_cache .ruff_cache .pytest_cache .hypothesis
