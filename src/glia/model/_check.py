@@ -1,0 +1,248 @@
+"""Checking records: one record at a time, then references across the whole input.
+
+Two steps, both collecting :class:`~glia.model.Problem` values:
+
+1. :func:`validate_rows` turns raw rows (mappings from a file) into records,
+   a batch at a time through one pydantic ``TypeAdapter`` call (fast on the
+   happy path), falling back to row by row only to locate problems.
+2. :class:`ReferenceIndex` is fed the sections in file order (clusters,
+   participants, roles, ties, exchanges, opportunities). Every reference
+   points to an earlier section, so a stream of any length is checked with
+   memory only for the id maps. It reports unknown ids, duplicate ids and ids
+   shared by a role and a participant (which would make an exchange's
+   endpoint ambiguous), and hands out the dense integer index of each record,
+   which the store uses as its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ._problems import NO_VALUE, Location, Problem
+from ._records import Cluster, Exchange, Opportunity, Participant, Role, Tie
+
+__all__ = ["SECTIONS", "ReferenceIndex", "problems_from_error", "validate_rows"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: The sections of an ecosystem, in the order references allow.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "clusters": Cluster,
+    "participants": Participant,
+    "roles": Role,
+    "ties": Tie,
+    "exchanges": Exchange,
+    "opportunities": Opportunity,
+}
+
+_ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[M]) -> TypeAdapter[list[M]]:
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter
+
+
+def _expected(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "a value: this field is required"
+    if kind == "extra_forbidden":
+        known = ", ".join(f.alias or name for name, f in model.model_fields.items())
+        return f"one of the known fields ({known}); other data belongs under attributes"
+    message = str(error["msg"])
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return "a value " + message.removeprefix("Input should be ")
+    for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    if kind.startswith("string_pattern"):
+        return "text with no leading or trailing blank (lowercase slug for kinds and types)"
+    return message[:1].lower() + message[1:]
+
+
+def problems_from_error(
+    exc: ValidationError, location: Location, model: type[BaseModel], skip: int = 0
+) -> list[Problem]:
+    """Translate a pydantic error into problems; ``skip`` drops leading loc parts."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"][skip:]
+        column = ".".join(str(part) for part in loc) or None
+        value = NO_VALUE if error["type"] == "missing" else error.get("input", NO_VALUE)
+        if error["type"] in ("value_error", "assertion_error") and not loc:
+            value = NO_VALUE
+        problems.append(Problem(location, column, value, _expected(error, model)))
+    return problems
+
+
+def validate_rows(
+    model: type[M], rows: Sequence[tuple[Location, Any]]
+) -> tuple[list[tuple[Location, M]], list[Problem], list[tuple[Location, str]]]:
+    """Validate a batch of raw rows into records of ``model``.
+
+    Rows that are already records of ``model`` pass through untouched.
+    Returns the valid records with their locations, the problems of the rest,
+    and the ids the rejected rows carried (so that references to a record
+    with a bad field are not reported a second time as unknown).
+    """
+    raws = [raw for _, raw in rows]
+    try:
+        records = _adapter(model).validate_python(raws)
+    except ValidationError:
+        pass
+    else:
+        return [(loc, rec) for (loc, _), rec in zip(rows, records, strict=True)], [], []
+    good: list[tuple[Location, M]] = []
+    problems: list[Problem] = []
+    rejected: list[tuple[Location, str]] = []
+    for loc, raw in rows:
+        if not isinstance(raw, Mapping | BaseModel):
+            expected = f"a mapping of {model.__name__.lower()} fields"
+            problems.append(Problem(loc, None, raw, expected))
+            continue
+        try:
+            good.append((loc, model.model_validate(raw)))
+        except ValidationError as exc:
+            problems.extend(problems_from_error(exc, loc, model))
+            ident = raw.get("id") if isinstance(raw, Mapping) else None
+            if isinstance(ident, str):
+                rejected.append((loc, ident))
+    return good, problems, rejected
+
+
+class ReferenceIndex:
+    """Ids seen so far, their dense indexes, and the reference problems found."""
+
+    def __init__(self) -> None:
+        self.clusters: dict[str, int] = {}
+        self.participants: dict[str, int] = {}
+        self.roles: dict[str, int] = {}
+        self.exchanges: dict[str, int] = {}
+        self.opportunities: dict[str, int] = {}
+        self.counts: dict[str, int] = dict.fromkeys(SECTIONS, 0)
+        self._first: dict[tuple[str, str], Location] = {}
+
+    # -- helpers -----------------------------------------------------------------
+    def _register(
+        self, section: str, table: dict[str, int], ident: str, loc: Location
+    ) -> Problem | None:
+        if ident in table:
+            first = self._first.get((section, ident))
+            where = f" (first at {first.describe()})" if first else ""
+            return Problem(loc, "id", ident, f"an id not used before in {section}{where}")
+        table[ident] = len(table)
+        self._first[(section, ident)] = loc
+        return None
+
+    def _unknown(self, loc: Location, column: str, ident: str, what: str) -> Problem:
+        return Problem(loc, column, ident, f"the id of a known {what}")
+
+    # -- sections, in order ---------------------------------------------------------
+    def add_clusters(self, rows: Iterable[tuple[Location, Cluster]]) -> list[Problem]:
+        problems = []
+        for loc, c in rows:
+            self.counts["clusters"] += 1
+            if (p := self._register("clusters", self.clusters, c.id, loc)) is not None:
+                problems.append(p)
+        return problems
+
+    def add_participants(self, rows: Iterable[tuple[Location, Participant]]) -> list[Problem]:
+        problems = []
+        clusters = self.clusters
+        for loc, p in rows:
+            self.counts["participants"] += 1
+            if (dup := self._register("participants", self.participants, p.id, loc)) is not None:
+                problems.append(dup)
+            seen: set[str] = set()
+            for i, c in enumerate(p.clusters):
+                if c not in clusters:
+                    problems.append(self._unknown(loc, f"clusters.{i}", c, "cluster"))
+                elif c in seen:
+                    problems.append(Problem(loc, f"clusters.{i}", c, "each cluster listed once"))
+                seen.add(c)
+        return problems
+
+    def add_roles(self, rows: Iterable[tuple[Location, Role]]) -> list[Problem]:
+        problems = []
+        participants = self.participants
+        for loc, r in rows:
+            self.counts["roles"] += 1
+            if (dup := self._register("roles", self.roles, r.id, loc)) is not None:
+                problems.append(dup)
+            if r.id in participants:
+                problems.append(
+                    Problem(
+                        loc, "id", r.id, "an id that no participant has (exchanges name either)"
+                    )
+                )
+            seen: set[str] = set()
+            for i, who in enumerate(r.played_by):
+                if who not in participants:
+                    problems.append(self._unknown(loc, f"played_by.{i}", who, "participant"))
+                elif who in seen:
+                    problems.append(Problem(loc, f"played_by.{i}", who, "each player listed once"))
+                seen.add(who)
+        return problems
+
+    def add_ties(self, rows: Iterable[tuple[Location, Tie]]) -> list[Problem]:
+        problems = []
+        participants = self.participants
+        n = 0
+        for loc, t in rows:
+            n += 1
+            if t.source not in participants:
+                problems.append(self._unknown(loc, "from", t.source, "participant"))
+            if t.target not in participants:
+                problems.append(self._unknown(loc, "to", t.target, "participant"))
+        self.counts["ties"] += n
+        return problems
+
+    def add_exchanges(self, rows: Iterable[tuple[Location, Exchange]]) -> list[Problem]:
+        problems = []
+        for loc, e in rows:
+            self.counts["exchanges"] += 1
+            if e.id is not None and (dup := self._register("exchanges", self.exchanges, e.id, loc)):
+                problems.append(dup)
+            for column, ident in (("from", e.source), ("to", e.target)):
+                if ident not in self.roles and ident not in self.participants:
+                    problems.append(self._unknown(loc, column, ident, "role or participant"))
+        return problems
+
+    def add_opportunities(self, rows: Iterable[tuple[Location, Opportunity]]) -> list[Problem]:
+        problems = []
+        for loc, o in rows:
+            self.counts["opportunities"] += 1
+            if (dup := self._register("opportunities", self.opportunities, o.id, loc)) is not None:
+                problems.append(dup)
+            if o.client not in self.participants:
+                problems.append(self._unknown(loc, "client", o.client, "participant"))
+        return problems
+
+    def reserve(self, section: str, rows: Iterable[tuple[Location, str]]) -> list[Problem]:
+        """Note the ids of rejected records so references to them resolve."""
+        table = getattr(self, section, None)
+        problems = []
+        if isinstance(table, dict):
+            for loc, ident in rows:
+                self.counts[section] += 1
+                if (dup := self._register(section, table, ident, loc)) is not None:
+                    problems.append(dup)
+        return problems
+
+    def add(self, section: str, rows: Iterable[tuple[Location, Any]]) -> list[Problem]:
+        """Feed one section's records (in section order)."""
+        method = getattr(self, f"add_{section}")
+        problems: list[Problem] = method(rows)
+        return problems
+
+    def endpoint(self, ident: str) -> tuple[str, int]:
+        """Resolve an exchange endpoint to ``("role"|"participant", index)``."""
+        if ident in self.roles:
+            return "role", self.roles[ident]
+        return "participant", self.participants[ident]

@@ -1,0 +1,152 @@
+"""Checking an ecosystem as a stream of rows, section by section.
+
+One pipeline serves ``glia validate``, the import into the store and the
+reading of a file into memory: rows arrive in batches, each batch is
+validated into records, its references are checked against the sections
+before it, and, while no problem has been found, the records go on to a
+sink (the store writes them inside its open transaction). Once a problem is
+found the sink sees nothing more, but checking goes on to the end so that
+every problem is reported in one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from ._check import SECTIONS, ReferenceIndex, problems_from_error, validate_rows
+from ._problems import MAX_PROBLEMS, NO_VALUE, Location, Problem
+from ._records import FORMAT_VERSION, Attributes, Currency, Name, Record, Text
+
+__all__ = ["HEADER_FIELDS", "Header", "Sink", "StreamResult", "check_stream"]
+
+#: Top-level fields of a document besides the sections.
+HEADER_FIELDS = ("glia", "ecosystem", "description", "currency", "attributes")
+
+BATCH = 20_000
+
+
+class Header(Record):
+    """The top of a native file: format version, name, defaults."""
+
+    glia: int
+    ecosystem: Name
+    description: Text | None = None
+    currency: Currency | None = None
+    attributes: Attributes = Field(default_factory=dict)
+
+    @field_validator("glia")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != FORMAT_VERSION:
+            raise ValueError(f"format version {FORMAT_VERSION}, the one this Glia reads")
+        return value
+
+
+class Sink(Protocol):
+    """Receives valid records while the input has shown no problem."""
+
+    def write(
+        self, section: str, records: list[tuple[Location, Any]], index: ReferenceIndex
+    ) -> None: ...
+
+
+@dataclass
+class StreamResult:
+    """What a checked stream left: its header, ids, and problems."""
+
+    header: Header | None
+    index: ReferenceIndex
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.total == 0 and self.header is not None
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.total = 0
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for p in problems:
+            self.total += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(p)
+
+
+def check_header(raw: Mapping[str, Any], source: str) -> tuple[Header | None, list[Problem]]:
+    """Validate the top of a document."""
+    top = Location(source)
+    problems = []
+    if "glia" not in raw:
+        expected = f"'glia: {FORMAT_VERSION}' at the top (the format version)"
+        problems.append(Problem(top, "glia", NO_VALUE, expected))
+    if "ecosystem" not in raw:
+        problems.append(Problem(top, "ecosystem", NO_VALUE, "the ecosystem's name"))
+    values = {k: raw[k] for k in HEADER_FIELDS if k in raw}
+    values.setdefault("glia", FORMAT_VERSION)
+    values.setdefault("ecosystem", "unnamed")
+    try:
+        return Header.model_validate(values), problems
+    except ValidationError as exc:
+        return None, problems + problems_from_error(exc, top, Header)
+
+
+def check_stream(
+    header: Mapping[str, Any],
+    rows: Callable[[str], Iterable[tuple[Location, Any]]],
+    source: str,
+    sink: Sink | None = None,
+    reader_problems: Callable[[], Iterable[Problem]] | None = None,
+    batch_size: int = BATCH,
+) -> StreamResult:
+    """Check a whole input; hand valid batches to ``sink`` until a problem shows.
+
+    ``rows(section)`` yields ``(location, raw mapping or record)`` for one
+    section; it is called once per section in :data:`SECTIONS` order.
+    ``reader_problems`` returns what the reader itself found (broken
+    encoding, missing columns); it is asked after each section.
+    """
+    found = _Collector()
+    head, problems = check_header(header, source)
+    found.extend(problems)
+    index = ReferenceIndex()
+    for section, model in SECTIONS.items():
+        for batch in _batches(rows(section), batch_size):
+            good, bad, rejected = validate_rows(model, batch)
+            found.extend(bad)
+            found.extend(index.reserve(section, rejected))
+            found.extend(index.add(section, good))
+            if sink is not None and found.total == 0 and good:
+                sink.write(section, good, index)
+        if reader_problems is not None:
+            found.extend(reader_problems())
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    found.problems.sort(
+        key=lambda p: (
+            p.location.source,
+            -1 if p.location.section is None else order.get(p.location.section, len(order)),
+            p.location.row or 0,
+        )
+    )
+    return StreamResult(head, index, found.problems, found.total)
+
+
+def _batches(
+    rows: Iterable[tuple[Location, Any]], size: int
+) -> Iterator[list[tuple[Location, Any]]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def record_fields(model: type[BaseModel]) -> list[str]:
+    """Field names as written in files (aliases where a field has one)."""
+    return [f.alias or name for name, f in model.model_fields.items()]
