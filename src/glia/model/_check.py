@@ -16,6 +16,7 @@ Two steps, both collecting :class:`~glia.model.Problem` values:
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -126,18 +127,20 @@ class ReferenceIndex:
         self.exchanges: dict[str, int] = {}
         self.opportunities: dict[str, int] = {}
         self.counts: dict[str, int] = dict.fromkeys(SECTIONS, 0)
-        self._first: dict[tuple[str, str], Location] = {}
+        # Row of each registered id, by index: 8 bytes an id rather than a Location.
+        self._rows: dict[str, array[int]] = {}
 
     # -- helpers -----------------------------------------------------------------
     def _register(
         self, section: str, table: dict[str, int], ident: str, loc: Location
     ) -> Problem | None:
+        rows = self._rows.setdefault(section, array("q"))
         if ident in table:
-            first = self._first.get((section, ident))
-            where = f" (first at {first.describe()})" if first else ""
+            first = rows[table[ident]]
+            where = f" (first used in row {first})" if first >= 0 else ""
             return Problem(loc, "id", ident, f"an id not used before in {section}{where}")
         table[ident] = len(table)
-        self._first[(section, ident)] = loc
+        rows.append(-1 if loc.row is None else loc.row)
         return None
 
     def _unknown(self, loc: Location, column: str, ident: str, what: str) -> Problem:

@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -187,6 +188,13 @@ class Exchange(Record):
     sequence: int | None = Field(default=None, ge=1, description="step in the story")
     description: Text | None = None
     attributes: Attributes = Field(default_factory=dict)
+
+    @field_validator("impact")
+    @classmethod
+    def _empty_impact_is_none(cls, value: AssetImpact | None) -> AssetImpact | None:
+        if value is not None and all(getattr(value, k) is None for k in ASSET_KINDS):
+            return None
+        return value
 
     @model_validator(mode="after")
     def _type_fits_kind(self) -> Exchange:

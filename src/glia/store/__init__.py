@@ -1,0 +1,154 @@
+"""The store: ecosystems in SQLite (embedded, the default) or PostgreSQL.
+
+The store is the only part of Glia that knows SQL. It takes sources and
+records in, and gives back records, summaries and snapshots (column arrays).
+
+Examples
+--------
+>>> import tempfile, glia
+>>> from glia.store import Store
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     store = Store.open(workspace=tmp)
+...     eco = glia.Ecosystem.model_validate({"ecosystem": "Tiny",
+...         "participants": [{"id": "ana"}, {"id": "ben"}],
+...         "ties": [{"from": "ana", "to": "ben", "layer": "informal"}]})
+...     result = store.import_ecosystem(eco)
+...     snap = store.snapshot("Tiny")
+...     store.close()
+>>> result.counts["ties"], snap.tie_source.tolist(), snap.tie_target.tolist()
+(1, [0], [1])
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..io import EcosystemSource, Source
+from ..model import Ecosystem
+from ._engine import (
+    DEFAULT_WORKSPACE,
+    database_url,
+    make_engine,
+    migrate,
+    schema_revision,
+    workspace_path,
+)
+from ._importer import ImportResult, delete_ecosystem, import_source
+from ._reader import (
+    EcosystemInfo,
+    Summary,
+    UnknownEcosystem,
+    ecosystem_id,
+    list_ecosystems,
+    load_ecosystem,
+    summarize,
+)
+from ._snapshot import Snapshot, read_snapshot
+from ._tables import metadata
+
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "EcosystemInfo",
+    "ImportResult",
+    "Snapshot",
+    "Store",
+    "Summary",
+    "UnknownEcosystem",
+    "database_url",
+    "make_engine",
+    "metadata",
+    "migrate",
+    "schema_revision",
+    "workspace_path",
+]
+
+
+class Store:
+    """A database of ecosystems.
+
+    Open one with :meth:`open` (workspace or URL); the schema is migrated to
+    the latest revision on opening. Every method runs in its own transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        workspace: str | os.PathLike[str] | None = None,
+        migrate_schema: bool = True,
+    ) -> Store:
+        """Open the store at ``url``, or ``GLIA_DATABASE_URL``, or the workspace's SQLite."""
+        engine = make_engine(url or database_url(workspace))
+        if migrate_schema:
+            migrate(engine)
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------
+    def import_source(
+        self, source: Source, name: str | None = None, replace: bool = False
+    ) -> ImportResult:
+        """Check and write a source in one transaction; on any problem write nothing.
+
+        Raises :class:`~glia.model.InvalidInput` with every problem found.
+        """
+        with self.engine.begin() as conn:
+            return import_source(conn, source, name, replace)
+
+    def import_ecosystem(
+        self, eco: Ecosystem, name: str | None = None, replace: bool = False
+    ) -> ImportResult:
+        """Write an ecosystem built in memory."""
+        return self.import_source(EcosystemSource(eco), name, replace)
+
+    def import_file(
+        self, path: str | os.PathLike[str], name: str | None = None, replace: bool = False
+    ) -> ImportResult:
+        """Import any file Glia reads (native, CSV folder, XLSX, mapping-tool layout)."""
+        from ..io import open_source
+
+        with open_source(Path(path)) as source:
+            return self.import_source(source, name, replace)
+
+    def delete(self, name: str) -> None:
+        """Delete an ecosystem and all its records."""
+        with self.engine.begin() as conn:
+            delete_ecosystem(conn, ecosystem_id(conn, name))
+
+    # -- reading ---------------------------------------------------------------------
+    def list(self) -> list[EcosystemInfo]:
+        with self.engine.connect() as conn:
+            return list_ecosystems(conn)
+
+    def load(self, name: str) -> Ecosystem:
+        """The whole ecosystem as records."""
+        with self.engine.connect() as conn:
+            return load_ecosystem(conn, name)
+
+    def summary(self, name: str) -> Summary:
+        with self.engine.connect() as conn:
+            return summarize(conn, name)
+
+    def snapshot(self, name: str) -> Snapshot:
+        """Column arrays for the engines (see :class:`Snapshot`)."""
+        with self.engine.connect() as conn:
+            return read_snapshot(conn, name)

@@ -1,0 +1,409 @@
+"""Import: check a source and write it, in one transaction, or write nothing.
+
+The source is checked by :func:`glia.model.check_stream`, which hands each
+valid batch to :class:`StoreSink` while no problem has been seen. When a
+problem shows, writing stops, checking goes on to the end, and the
+transaction is rolled back: the database is exactly as it was, and the user
+gets every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from ..io import Source
+from ..model import (
+    SECTIONS,
+    Cluster,
+    Exchange,
+    Header,
+    InvalidInput,
+    Location,
+    Opportunity,
+    Participant,
+    Problem,
+    ReferenceIndex,
+    Role,
+    Tie,
+    check_stream,
+)
+from ..model._problems import NO_VALUE
+from ._bulk import bulk_insert, date_text, json_text, money_text
+from ._tables import (
+    CONTENT_TABLES,
+    ENDPOINT_KINDS,
+    EXCHANGE_KINDS,
+    LAYERS,
+    PARTICIPANT_KINDS,
+    capability,
+    cluster,
+    ecosystem,
+    exchange,
+    membership,
+    need,
+    opportunity,
+    participant,
+    participant_capability,
+    role,
+    role_player,
+    tie,
+    tie_type,
+)
+
+__all__ = ["ImportResult", "delete_ecosystem", "import_source"]
+
+_LAYER = {name: i for i, name in enumerate(LAYERS)}
+_EXCHANGE_KIND = {name: i for i, name in enumerate(EXCHANGE_KINDS)}
+_ENDPOINT = {name: i for i, name in enumerate(ENDPOINT_KINDS)}
+_PARTICIPANT_KIND = {name: i for i, name in enumerate(PARTICIPANT_KINDS)}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote."""
+
+    ecosystem: str
+    ecosystem_id: int
+    counts: dict[str, int]
+    replaced: bool
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class StoreSink:
+    """Writes valid batches of records as bulk inserts."""
+
+    def __init__(self, conn: Connection, ecosystem_id: int) -> None:
+        self.conn = conn
+        self.eco = ecosystem_id
+        sqlite = conn.dialect.name == "sqlite"
+        self.money: Callable[[Any], Any] = money_text if sqlite else _same
+        self.date: Callable[[Any], Any] = date_text if sqlite else _same
+        self.next = dict.fromkeys(SECTIONS, 0)
+        self.capabilities: dict[str, int] = {}
+        self.tie_types: dict[str, int] = {}
+
+    def _vocabulary(self, table: Any, vocab: dict[str, int], names: set[str]) -> None:
+        new = [n for n in names if n not in vocab]
+        rows = []
+        for n in sorted(new):
+            vocab[n] = len(vocab)
+            rows.append((self.eco, vocab[n], n))
+        bulk_insert(self.conn, table, ("ecosystem_id", "idx", "name"), rows)
+
+    def _indexes(self, section: str, n: int) -> range:
+        start = self.next[section]
+        self.next[section] = start + n
+        return range(start, start + n)
+
+    def write(
+        self, section: str, records: list[tuple[Location, Any]], index: ReferenceIndex
+    ) -> None:
+        getattr(self, f"_write_{section}")([r for _, r in records], index)
+
+    def _write_clusters(self, records: list[Cluster], index: ReferenceIndex) -> None:
+        eco = self.eco
+        rows = [
+            (eco, i, c.id, c.name, c.kind, c.description, json_text(c.attributes))
+            for i, c in zip(self._indexes("clusters", len(records)), records, strict=True)
+        ]
+        cols = ("ecosystem_id", "idx", "slug", "name", "kind", "description", "attributes")
+        bulk_insert(self.conn, cluster, cols, rows)
+
+    def _write_participants(self, records: list[Participant], index: ReferenceIndex) -> None:
+        eco, money, clusters = self.eco, self.money, index.clusters
+        self._vocabulary(
+            capability, self.capabilities, {c for p in records for c in p.capabilities}
+        )
+        caps = self.capabilities
+        rows: list[tuple[Any, ...]] = []
+        members: list[tuple[int, ...]] = []
+        held: list[tuple[int, ...]] = []
+        for i, p in zip(self._indexes("participants", len(records)), records, strict=True):
+            rows.append(
+                (
+                    eco,
+                    i,
+                    p.id,
+                    p.name,
+                    _PARTICIPANT_KIND[p.kind],
+                    p.region,
+                    p.capacity_hours_per_week,
+                    money(p.rate_per_hour),
+                    money(p.capital_available),
+                    p.description,
+                    json_text(p.attributes),
+                )
+            )
+            members.extend((eco, i, pos, clusters[c]) for pos, c in enumerate(p.clusters))
+            held.extend((eco, i, caps[name], level) for name, level in p.capabilities.items())
+        cols = (
+            "ecosystem_id",
+            "idx",
+            "slug",
+            "name",
+            "kind",
+            "region",
+            "capacity_hours_per_week",
+            "rate_per_hour",
+            "capital_available",
+            "description",
+            "attributes",
+        )
+        bulk_insert(self.conn, participant, cols, rows)
+        bulk_insert(
+            self.conn,
+            membership,
+            ("ecosystem_id", "participant_idx", "position", "cluster_idx"),
+            members,
+        )
+        bulk_insert(
+            self.conn,
+            participant_capability,
+            ("ecosystem_id", "participant_idx", "capability_idx", "level"),
+            held,
+        )
+
+    def _write_roles(self, records: list[Role], index: ReferenceIndex) -> None:
+        eco, who = self.eco, index.participants
+        rows: list[tuple[Any, ...]] = []
+        players: list[tuple[int, ...]] = []
+        for i, r in zip(self._indexes("roles", len(records)), records, strict=True):
+            rows.append((eco, i, r.id, r.name, r.description, json_text(r.attributes)))
+            players.extend((eco, i, pos, who[p]) for pos, p in enumerate(r.played_by))
+        cols = ("ecosystem_id", "idx", "slug", "name", "description", "attributes")
+        bulk_insert(self.conn, role, cols, rows)
+        player_cols = ("ecosystem_id", "role_idx", "position", "participant_idx")
+        bulk_insert(self.conn, role_player, player_cols, players)
+
+    def _write_ties(self, records: list[Tie], index: ReferenceIndex) -> None:
+        eco, who, date, layer = self.eco, index.participants, self.date, _LAYER
+        self._vocabulary(tie_type, self.tie_types, {t.type for t in records if t.type})
+        types = self.tie_types
+        rows = [
+            (
+                eco,
+                i,
+                who[t.source],
+                who[t.target],
+                layer[t.layer],
+                types[t.type] if t.type else None,
+                t.weight,
+                t.directed,
+                date(t.since),
+                date(t.until),
+                json_text(t.attributes),
+            )
+            for i, t in zip(self._indexes("ties", len(records)), records, strict=True)
+        ]
+        cols = (
+            "ecosystem_id",
+            "idx",
+            "source_idx",
+            "target_idx",
+            "layer",
+            "type_idx",
+            "weight",
+            "directed",
+            "since",
+            "until",
+            "attributes",
+        )
+        bulk_insert(self.conn, tie, cols, rows)
+
+    def _write_exchanges(self, records: list[Exchange], index: ReferenceIndex) -> None:
+        eco, money = self.eco, self.money
+        rows = []
+        for i, e in zip(self._indexes("exchanges", len(records)), records, strict=True):
+            source_kind, source_idx = index.endpoint(e.source)
+            target_kind, target_idx = index.endpoint(e.target)
+            impact = e.impact
+            rows.append(
+                (
+                    eco,
+                    i,
+                    e.id,
+                    _ENDPOINT[source_kind],
+                    source_idx,
+                    _ENDPOINT[target_kind],
+                    target_idx,
+                    e.deliverable,
+                    _EXCHANGE_KIND[e.kind],
+                    e.type,
+                    money(e.value),
+                    e.currency,
+                    e.frequency,
+                    e.period,
+                    e.perceived_value,
+                    money(e.cost),
+                    impact.financial if impact else None,
+                    impact.human_competence if impact else None,
+                    impact.internal_structure if impact else None,
+                    impact.business_relationships if impact else None,
+                    e.sequence,
+                    e.description,
+                    json_text(e.attributes),
+                )
+            )
+        cols = (
+            "ecosystem_id",
+            "idx",
+            "slug",
+            "source_kind",
+            "source_idx",
+            "target_kind",
+            "target_idx",
+            "deliverable",
+            "kind",
+            "type",
+            "value",
+            "currency",
+            "frequency",
+            "period",
+            "perceived_value",
+            "cost",
+            "impact_financial",
+            "impact_human_competence",
+            "impact_internal_structure",
+            "impact_business_relationships",
+            "sequence",
+            "description",
+            "attributes",
+        )
+        bulk_insert(self.conn, exchange, cols, rows)
+
+    def _write_opportunities(self, records: list[Opportunity], index: ReferenceIndex) -> None:
+        eco, money, date, who = self.eco, self.money, self.date, index.participants
+        names = {n.capability for o in records for n in o.needs}
+        self._vocabulary(capability, self.capabilities, names)
+        caps = self.capabilities
+        rows: list[tuple[Any, ...]] = []
+        needs: list[tuple[int, ...]] = []
+        for i, o in zip(self._indexes("opportunities", len(records)), records, strict=True):
+            rows.append(
+                (
+                    eco,
+                    i,
+                    o.id,
+                    o.name,
+                    who[o.client],
+                    o.region,
+                    money(o.budget),
+                    money(o.capital_needed),
+                    o.currency,
+                    date(o.start),
+                    date(o.end),
+                    o.stage,
+                    o.description,
+                    json_text(o.attributes),
+                )
+            )
+            needs.extend(
+                (eco, i, pos, caps[n.capability], n.level, n.count) for pos, n in enumerate(o.needs)
+            )
+        cols = (
+            "ecosystem_id",
+            "idx",
+            "slug",
+            "name",
+            "client_idx",
+            "region",
+            "budget",
+            "capital_needed",
+            "currency",
+            "start_date",
+            "end_date",
+            "stage",
+            "description",
+            "attributes",
+        )
+        bulk_insert(self.conn, opportunity, cols, rows)
+        need_cols = (
+            "ecosystem_id",
+            "opportunity_idx",
+            "position",
+            "capability_idx",
+            "level",
+            "count",
+        )
+        bulk_insert(self.conn, need, need_cols, needs)
+
+
+def find_ecosystem(conn: Connection, name: str) -> int | None:
+    return conn.execute(select(ecosystem.c.id).where(ecosystem.c.name == name)).scalar()
+
+
+def delete_ecosystem(conn: Connection, ecosystem_id: int) -> None:
+    """Delete an ecosystem's content table by table, children first.
+
+    One ``DELETE`` per table rather than a cascade, which SQLite runs row by row.
+    """
+    for table in reversed(CONTENT_TABLES):
+        conn.execute(delete(table).where(table.c.ecosystem_id == ecosystem_id))
+    conn.execute(delete(ecosystem).where(ecosystem.c.id == ecosystem_id))
+
+
+def import_source(
+    conn: Connection,
+    source: Source,
+    name: str | None = None,
+    replace: bool = False,
+) -> ImportResult:
+    """Check ``source`` and write it as ecosystem ``name`` on ``conn``.
+
+    Must run inside a transaction that the caller rolls back when this raises
+    :class:`~glia.model.InvalidInput` (``Store.import_source`` does).
+    """
+    raw_name = name if name is not None else source.header.get("ecosystem")
+    target = raw_name if isinstance(raw_name, str) and raw_name.strip() else None
+    existing = find_ecosystem(conn, target) if target else None
+    conflict: list[Problem] = []
+    if existing is not None and not replace:
+        expected = f"a new ecosystem name; '{target}' exists (use --replace to replace it)"
+        conflict.append(Problem(Location(source.name), "ecosystem", NO_VALUE, expected))
+    writable = target is not None and not conflict
+    sink: StoreSink | None = None
+    if writable:
+        if existing is not None:
+            delete_ecosystem(conn, existing)
+        now = dt.datetime.now(dt.UTC)
+        eco_id = conn.execute(
+            insert(ecosystem)
+            .values(
+                name=target,
+                description=None,
+                currency=None,
+                attributes={},
+                source=source.name,
+                counts={},
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(ecosystem.c.id)
+        ).scalar_one()
+        sink = StoreSink(conn, eco_id)
+    result = check_stream(source.header, source.rows, source.name, sink, source.problems)
+    problems = conflict + result.problems
+    total = len(conflict) + result.total
+    if total or result.header is None or sink is None or target is None:
+        raise InvalidInput(problems, total)
+    header: Header = result.header
+    counts = dict(result.index.counts)
+    conn.execute(
+        update(ecosystem)
+        .where(ecosystem.c.id == sink.eco)
+        .values(
+            description=header.description,
+            currency=header.currency,
+            attributes=dict(header.attributes),
+            counts=counts,
+        )
+    )
+    return ImportResult(target, sink.eco, counts, existing is not None)

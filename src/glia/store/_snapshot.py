@@ -1,0 +1,357 @@
+"""Snapshots: an ecosystem as the column arrays that engines work on.
+
+Engines never see an ORM object or a record: they get integer ids that
+index arrays (``0..n-1`` per section, the store's own keys), small integer
+codes with their vocabularies, and floats with ``NaN`` for missing numbers.
+Each table is read in one ordered query and turned into NumPy arrays a
+chunk at a time, so ten million ties arrive as a few arrays, not as ten
+million Python objects held at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Table, select
+
+from ._reader import ecosystem_id
+from ._tables import (
+    ENDPOINT_KINDS,
+    EXCHANGE_KINDS,
+    LAYERS,
+    PARTICIPANT_KINDS,
+    capability,
+    cluster,
+    exchange,
+    membership,
+    need,
+    opportunity,
+    participant,
+    participant_capability,
+    role,
+    role_player,
+    tie,
+    tie_type,
+)
+
+__all__ = ["Snapshot", "read_snapshot"]
+
+Int = npt.NDArray[np.int32]
+Small = npt.NDArray[np.int8]
+Float = npt.NDArray[np.float64]
+Bool = npt.NDArray[np.bool_]
+Day = npt.NDArray[np.datetime64]
+
+CHUNK = 200_000
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Column arrays of one ecosystem.
+
+    Names are grouped by table: ``participant_*`` arrays have one entry per
+    participant (index = participant id), ``tie_*`` one per tie, and so on.
+    Codes index the tuples beside them: ``tie_layer`` indexes :attr:`layers`,
+    ``tie_type`` indexes :attr:`tie_types` (``-1``: no type).
+    """
+
+    ecosystem: str
+    layers: tuple[str, ...]
+    participant_kinds: tuple[str, ...]
+    exchange_kinds: tuple[str, ...]
+    endpoint_kinds: tuple[str, ...]
+    # participants
+    participant_ids: list[str]
+    participant_kind: Small
+    participant_region: Int
+    regions: list[str]
+    participant_capacity: Float
+    participant_rate: Float
+    participant_capital: Float
+    # clusters and membership
+    cluster_ids: list[str]
+    cluster_kind: Int
+    cluster_kinds: list[str]
+    member_participant: Int
+    member_cluster: Int
+    # capabilities
+    capabilities: list[str]
+    holder_participant: Int
+    holder_capability: Int
+    holder_level: Small
+    # roles
+    role_ids: list[str]
+    player_role: Int
+    player_participant: Int
+    # ties
+    tie_source: Int
+    tie_target: Int
+    tie_layer: Small
+    tie_type: Int
+    tie_types: list[str]
+    tie_weight: Float
+    tie_directed: Bool
+    tie_since: Day
+    tie_until: Day
+    # exchanges
+    exchange_source_kind: Small
+    exchange_source: Int
+    exchange_target_kind: Small
+    exchange_target: Int
+    exchange_kind: Small
+    exchange_type: Small
+    exchange_types: tuple[str, ...]
+    exchange_value: Float
+    exchange_frequency: Float
+    exchange_perceived_value: Float
+    exchange_cost: Float
+    exchange_impact: npt.NDArray[np.float64]
+    exchange_sequence: Float
+    # opportunities
+    opportunity_ids: list[str]
+    opportunity_client: Int
+    opportunity_budget: Float
+    need_opportunity: Int
+    need_capability: Int
+    need_level: Small
+    need_count: Int
+
+    @property
+    def n_participants(self) -> int:
+        return len(self.participant_ids)
+
+    @property
+    def n_ties(self) -> int:
+        return int(self.tie_source.shape[0])
+
+    def nbytes(self) -> int:
+        """Memory held by the arrays (not the id lists)."""
+        return sum(
+            v.nbytes for f in fields(self) if isinstance(v := getattr(self, f.name), np.ndarray)
+        )
+
+
+_EXCHANGE_TYPES = ("goods", "service", "money", "contract", "knowledge", "benefit")
+
+
+def _read_columns(
+    conn: Connection,
+    table: Table,
+    eco: int,
+    columns: Sequence[str],
+    converters: Sequence[Callable[[list[Any]], Any]],
+    order: Sequence[str],
+) -> list[Any]:
+    """Read ``columns`` of one ecosystem's rows, chunk by chunk, into arrays."""
+    stmt = (
+        select(*(table.c[c] for c in columns))
+        .where(table.c.ecosystem_id == eco)
+        .order_by(*(table.c[c] for c in order))
+    )
+    parts: list[list[Any]] = [[] for _ in columns]
+    result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
+    for chunk in result.partitions(CHUNK):
+        cols = list(zip(*chunk, strict=True)) if chunk else [() for _ in columns]
+        for i, convert in enumerate(converters):
+            parts[i].append(convert(list(cols[i])))
+    out = []
+    for i, convert in enumerate(converters):
+        if not parts[i]:
+            out.append(convert([]))
+        elif isinstance(parts[i][0], np.ndarray):
+            out.append(np.concatenate(parts[i]))
+        else:
+            out.append([x for p in parts[i] for x in p])
+    return out
+
+
+def _int(values: list[Any]) -> Int:
+    return np.array(values, dtype=np.int32)
+
+
+def _small(values: list[Any]) -> Small:
+    return np.array(values, dtype=np.int8)
+
+
+def _float(values: list[Any]) -> Float:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _code(values: list[Any]) -> Int:
+    return np.array([-1 if v is None else v for v in values], dtype=np.int32)
+
+
+def _bool(values: list[Any]) -> Bool:
+    return np.array(values, dtype=np.bool_)
+
+
+def _day(values: list[Any]) -> Day:
+    return np.array([None if v is None else str(v) for v in values], dtype="datetime64[D]")
+
+
+def _text(values: list[Any]) -> list[Any]:
+    return values
+
+
+def _codes(values: list[Any]) -> tuple[Int, list[str]]:
+    vocabulary: dict[str, int] = {}
+    codes = np.array(
+        [-1 if v is None else vocabulary.setdefault(v, len(vocabulary)) for v in values],
+        dtype=np.int32,
+    )
+    return codes, list(vocabulary)
+
+
+def read_snapshot(conn: Connection, name: str) -> Snapshot:
+    """Read the snapshot of ecosystem ``name`` with one ordered query per table."""
+    eco = ecosystem_id(conn, name)
+    ids, kinds, region, capacity, rate, capital = _read_columns(
+        conn,
+        participant,
+        eco,
+        ("slug", "kind", "region", "capacity_hours_per_week", "rate_per_hour", "capital_available"),
+        (_text, _small, _text, _float, _float, _float),
+        ("idx",),
+    )
+    region_code, regions = _codes(region)
+    cluster_ids, cluster_kind_text = _read_columns(
+        conn, cluster, eco, ("slug", "kind"), (_text, _text), ("idx",)
+    )
+    cluster_kind, cluster_kinds = _codes(cluster_kind_text)
+    member_p, member_c = _read_columns(
+        conn,
+        membership,
+        eco,
+        ("participant_idx", "cluster_idx"),
+        (_int, _int),
+        ("participant_idx", "position"),
+    )
+    (cap_names,) = _read_columns(conn, capability, eco, ("name",), (_text,), ("idx",))
+    holder_p, holder_c, holder_l = _read_columns(
+        conn,
+        participant_capability,
+        eco,
+        ("participant_idx", "capability_idx", "level"),
+        (_int, _int, _small),
+        ("participant_idx", "capability_idx"),
+    )
+    (role_ids,) = _read_columns(conn, role, eco, ("slug",), (_text,), ("idx",))
+    player_r, player_p = _read_columns(
+        conn,
+        role_player,
+        eco,
+        ("role_idx", "participant_idx"),
+        (_int, _int),
+        ("role_idx", "position"),
+    )
+    (type_names,) = _read_columns(conn, tie_type, eco, ("name",), (_text,), ("idx",))
+    t_src, t_dst, t_layer, t_type, t_weight, t_dir, t_since, t_until = _read_columns(
+        conn,
+        tie,
+        eco,
+        ("source_idx", "target_idx", "layer", "type_idx", "weight", "directed", "since", "until"),
+        (_int, _int, _small, _code, _float, _bool, _day, _day),
+        ("idx",),
+    )
+    ex = _read_columns(
+        conn,
+        exchange,
+        eco,
+        (
+            "source_kind",
+            "source_idx",
+            "target_kind",
+            "target_idx",
+            "kind",
+            "type",
+            "value",
+            "frequency",
+            "perceived_value",
+            "cost",
+            "impact_financial",
+            "impact_human_competence",
+            "impact_internal_structure",
+            "impact_business_relationships",
+            "sequence",
+        ),
+        (_small, _int, _small, _int, _small, _text, *([_float] * 9)),
+        ("idx",),
+    )
+    ex_type = np.array(
+        [-1 if t is None else _EXCHANGE_TYPES.index(t) for t in ex[5]], dtype=np.int8
+    )
+    opp_ids, opp_client, opp_budget = _read_columns(
+        conn,
+        opportunity,
+        eco,
+        ("slug", "client_idx", "budget"),
+        (_text, _int, _float),
+        ("idx",),
+    )
+    need_o, need_c, need_l, need_n = _read_columns(
+        conn,
+        need,
+        eco,
+        ("opportunity_idx", "capability_idx", "level", "count"),
+        (_int, _int, _small, _int),
+        ("opportunity_idx", "position"),
+    )
+    return Snapshot(
+        ecosystem=name,
+        layers=LAYERS,
+        participant_kinds=PARTICIPANT_KINDS,
+        exchange_kinds=EXCHANGE_KINDS,
+        endpoint_kinds=ENDPOINT_KINDS,
+        participant_ids=ids,
+        participant_kind=kinds,
+        participant_region=region_code,
+        regions=regions,
+        participant_capacity=capacity,
+        participant_rate=rate,
+        participant_capital=capital,
+        cluster_ids=cluster_ids,
+        cluster_kind=cluster_kind,
+        cluster_kinds=cluster_kinds,
+        member_participant=member_p,
+        member_cluster=member_c,
+        capabilities=cap_names,
+        holder_participant=holder_p,
+        holder_capability=holder_c,
+        holder_level=holder_l,
+        role_ids=role_ids,
+        player_role=player_r,
+        player_participant=player_p,
+        tie_source=t_src,
+        tie_target=t_dst,
+        tie_layer=t_layer,
+        tie_type=t_type,
+        tie_types=type_names,
+        tie_weight=t_weight,
+        tie_directed=t_dir,
+        tie_since=t_since,
+        tie_until=t_until,
+        exchange_source_kind=ex[0],
+        exchange_source=ex[1],
+        exchange_target_kind=ex[2],
+        exchange_target=ex[3],
+        exchange_kind=ex[4],
+        exchange_type=ex_type,
+        exchange_types=_EXCHANGE_TYPES,
+        exchange_value=ex[6],
+        exchange_frequency=ex[7],
+        exchange_perceived_value=ex[8],
+        exchange_cost=ex[9],
+        exchange_impact=np.stack(ex[10:14], axis=1) if len(ex[10]) else np.zeros((0, 4)),
+        exchange_sequence=ex[14],
+        opportunity_ids=opp_ids,
+        opportunity_client=opp_client,
+        opportunity_budget=opp_budget,
+        need_opportunity=need_o,
+        need_capability=need_c,
+        need_level=need_l,
+        need_count=need_n,
+    )

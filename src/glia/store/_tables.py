@@ -1,0 +1,326 @@
+"""Tables of the store.
+
+Many ecosystems share one database. Every record of an ecosystem is keyed by
+``(ecosystem_id, idx)``, where ``idx`` is its dense position (0..n-1) in its
+section, given at import. Engines therefore get integer ids that index arrays
+directly, and the human slug is kept beside them. An ecosystem's content is
+replaced as a whole on re-import, which keeps the dense keys honest.
+
+Codes are small integers where engines want them (tie layer, exchange kind,
+endpoint kind); vocabularies (capabilities, tie types) are tables of their
+own, so that a snapshot reads codes, never strings, for the large tables.
+
+Money is exact: ``NUMERIC`` on PostgreSQL, decimal text on SQLite, whose
+``NUMERIC`` affinity would round through a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "ENDPOINT_KINDS",
+    "EXCHANGE_KINDS",
+    "LAYERS",
+    "PARTICIPANT_KINDS",
+    "Money",
+    "capability",
+    "cluster",
+    "ecosystem",
+    "exchange",
+    "membership",
+    "metadata",
+    "need",
+    "opportunity",
+    "participant",
+    "participant_capability",
+    "role",
+    "role_player",
+    "tie",
+    "tie_type",
+]
+
+#: Codes stored for enumerations, in code order.
+LAYERS = ("formal", "informal")
+EXCHANGE_KINDS = ("tangible", "intangible")
+ENDPOINT_KINDS = ("participant", "role")
+PARTICIPANT_KINDS = ("person", "organization")
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC where the database has it, text on SQLite."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return format(Decimal(value), "f")
+        return Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _eco() -> Column[int]:
+    return Column("ecosystem_id", Integer, nullable=False, primary_key=True)
+
+
+def _eco_fk(table: str = "ecosystem") -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["ecosystem_id"], [f"{table}.id"], ondelete="CASCADE")
+
+
+def _ref(column: str, table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["ecosystem_id", column], [f"{table}.ecosystem_id", f"{table}.idx"], ondelete="CASCADE"
+    )
+
+
+ecosystem = Table(
+    "ecosystem",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("description", Text),
+    Column("currency", String(3)),
+    Column("attributes", JSON, nullable=False),
+    Column("source", Text),
+    Column("counts", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+cluster = Table(
+    "cluster",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("slug", String(200), nullable=False),
+    Column("name", String(500)),
+    Column("kind", String(60), nullable=False),
+    Column("description", Text),
+    Column("attributes", JSON),
+    _eco_fk(),
+    UniqueConstraint("ecosystem_id", "slug"),
+)
+
+participant = Table(
+    "participant",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("slug", String(200), nullable=False),
+    Column("name", String(500)),
+    Column("kind", SmallInteger, nullable=False),
+    Column("region", String(200)),
+    Column("capacity_hours_per_week", Float),
+    Column("rate_per_hour", Money),
+    Column("capital_available", Money),
+    Column("description", Text),
+    Column("attributes", JSON),
+    _eco_fk(),
+    UniqueConstraint("ecosystem_id", "slug"),
+)
+
+membership = Table(
+    "membership",
+    metadata,
+    _eco(),
+    Column("participant_idx", Integer, primary_key=True, autoincrement=False),
+    Column("position", SmallInteger, primary_key=True, autoincrement=False),
+    Column("cluster_idx", Integer, nullable=False),
+    _ref("participant_idx", "participant"),
+    _ref("cluster_idx", "cluster"),
+)
+
+capability = Table(
+    "capability",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    _eco_fk(),
+    UniqueConstraint("ecosystem_id", "name"),
+)
+
+participant_capability = Table(
+    "participant_capability",
+    metadata,
+    _eco(),
+    Column("participant_idx", Integer, primary_key=True, autoincrement=False),
+    Column("capability_idx", Integer, primary_key=True, autoincrement=False),
+    Column("level", SmallInteger, nullable=False),
+    _ref("participant_idx", "participant"),
+    _ref("capability_idx", "capability"),
+)
+
+role = Table(
+    "role",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("slug", String(200), nullable=False),
+    Column("name", String(500)),
+    Column("description", Text),
+    Column("attributes", JSON),
+    _eco_fk(),
+    UniqueConstraint("ecosystem_id", "slug"),
+)
+
+role_player = Table(
+    "role_player",
+    metadata,
+    _eco(),
+    Column("role_idx", Integer, primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("participant_idx", Integer, nullable=False),
+    _ref("role_idx", "role"),
+    _ref("participant_idx", "participant"),
+)
+
+tie_type = Table(
+    "tie_type",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(60), nullable=False),
+    _eco_fk(),
+    UniqueConstraint("ecosystem_id", "name"),
+)
+
+# The largest table. Its endpoints are checked by the importer against the
+# participants it has just written, in the same transaction; a foreign key per
+# endpoint would cost an index probe per row on 10^7 rows for no added safety.
+tie = Table(
+    "tie",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("source_idx", Integer, nullable=False),
+    Column("target_idx", Integer, nullable=False),
+    Column("layer", SmallInteger, nullable=False),
+    Column("type_idx", Integer),
+    Column("weight", Float, nullable=False),
+    Column("directed", Boolean, nullable=False),
+    Column("since", Date),
+    Column("until", Date),
+    Column("attributes", JSON),
+    _eco_fk(),
+)
+
+exchange = Table(
+    "exchange",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("slug", String(200)),
+    Column("source_kind", SmallInteger, nullable=False),
+    Column("source_idx", Integer, nullable=False),
+    Column("target_kind", SmallInteger, nullable=False),
+    Column("target_idx", Integer, nullable=False),
+    Column("deliverable", String(500), nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("type", String(12)),
+    Column("value", Money),
+    Column("currency", String(3)),
+    Column("frequency", Float, nullable=False),
+    Column("period", String(8)),
+    Column("perceived_value", SmallInteger),
+    Column("cost", Money),
+    Column("impact_financial", SmallInteger),
+    Column("impact_human_competence", SmallInteger),
+    Column("impact_internal_structure", SmallInteger),
+    Column("impact_business_relationships", SmallInteger),
+    Column("sequence", Integer),
+    Column("description", Text),
+    Column("attributes", JSON),
+    _eco_fk(),
+)
+
+opportunity = Table(
+    "opportunity",
+    metadata,
+    _eco(),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("slug", String(200), nullable=False),
+    Column("name", String(500)),
+    Column("client_idx", Integer, nullable=False),
+    Column("region", String(200)),
+    Column("budget", Money),
+    Column("capital_needed", Money),
+    Column("currency", String(3)),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("stage", String(60)),
+    Column("description", Text),
+    Column("attributes", JSON),
+    _ref("client_idx", "participant"),
+    UniqueConstraint("ecosystem_id", "slug"),
+)
+
+need = Table(
+    "need",
+    metadata,
+    _eco(),
+    Column("opportunity_idx", Integer, primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("capability_idx", Integer, nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    _ref("opportunity_idx", "opportunity"),
+    _ref("capability_idx", "capability"),
+)
+
+#: Tables holding an ecosystem's content, children after parents.
+CONTENT_TABLES = (
+    cluster,
+    participant,
+    membership,
+    capability,
+    participant_capability,
+    role,
+    role_player,
+    tie_type,
+    tie,
+    exchange,
+    opportunity,
+    need,
+)
