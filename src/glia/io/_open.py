@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..model import (
@@ -42,10 +43,12 @@ def open_source(path: str | os.PathLike[str]) -> Source:
     return native_source(p)
 
 
-def read_source(source: Source) -> Ecosystem:
+def read_source(source: Source, progress: Callable[[str, int], None] | None = None) -> Ecosystem:
     """Check a whole source and build the ecosystem in memory."""
     sink = CollectingSink()
-    result = check_stream(source.header, source.rows, source.name, sink, source.problems)
+    result = check_stream(
+        source.header, source.rows, source.name, sink, source.problems, progress=progress
+    )
     if not result.ok or result.header is None:
         raise InvalidInput(result.problems, result.total)
     return sink.ecosystem(result.header)

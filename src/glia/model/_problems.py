@@ -63,7 +63,7 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         if self.value is _MISSING:
-            return f"{where}: {self.expected}"
+            return f"{where}: expected {self.expected}"
         return f"{where}: got {format_value(self.value)}, expected {self.expected}"
 
     def as_dict(self) -> dict[str, Any]:

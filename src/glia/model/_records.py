@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -74,7 +75,17 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Level = Annotated[int, Field(ge=1, le=5)]
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=24, decimal_places=6)]
 Scalar = bool | int | float | str | None
-Attributes = dict[str, Scalar]
+
+
+def _plain_numbers(value: Any) -> Any:
+    # Readers parse numbers with a fraction as Decimal (exact money); a free
+    # attribute keeps them as the float a person wrote.
+    if isinstance(value, dict):
+        return {k: float(v) if isinstance(v, Decimal) else v for k, v in value.items()}
+    return value
+
+
+Attributes = Annotated[dict[str, Scalar], BeforeValidator(_plain_numbers)]
 """Free attributes: any other column a source carries, kept by name."""
 
 

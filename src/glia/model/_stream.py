@@ -106,6 +106,7 @@ def check_stream(
     sink: Sink | None = None,
     reader_problems: Callable[[], Iterable[Problem]] | None = None,
     batch_size: int = BATCH,
+    progress: Callable[[str, int], None] | None = None,
 ) -> StreamResult:
     """Check a whole input; hand valid batches to ``sink`` until a problem shows.
 
@@ -113,12 +114,15 @@ def check_stream(
     section; it is called once per section in :data:`SECTIONS` order.
     ``reader_problems`` returns what the reader itself found (broken
     encoding, missing columns); it is asked after each section.
+    ``progress(section, rows)`` is told after each batch how many rows of
+    the section have been checked.
     """
     found = _Collector()
     head, problems = check_header(header, source)
     found.extend(problems)
     index = ReferenceIndex()
     for section, model in SECTIONS.items():
+        done = 0
         for batch in _batches(rows(section), batch_size):
             good, bad, rejected = validate_rows(model, batch)
             found.extend(bad)
@@ -126,6 +130,9 @@ def check_stream(
             found.extend(index.add(section, good))
             if sink is not None and found.total == 0 and good:
                 sink.write(section, good, index)
+            if progress is not None:
+                done += len(batch)
+                progress(section, done)
         if reader_problems is not None:
             found.extend(reader_problems())
     order = {s: i for i, s in enumerate(SECTIONS)}

@@ -22,11 +22,12 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ..io import EcosystemSource, Source
+from ..io import EcosystemSource, Source, open_source
 from ..model import Ecosystem
 from ._engine import (
     DEFAULT_WORKSPACE,
@@ -105,14 +106,21 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------
     def import_source(
-        self, source: Source, name: str | None = None, replace: bool = False
+        self,
+        source: Source,
+        name: str | None = None,
+        replace: bool = False,
+        progress: Callable[[str, int], None] | None = None,
     ) -> ImportResult:
         """Check and write a source in one transaction; on any problem write nothing.
 
-        Raises :class:`~glia.model.InvalidInput` with every problem found.
+        ``name`` overrides the ecosystem's name in the source; ``replace``
+        allows replacing an ecosystem of that name; ``progress(section,
+        rows)`` is told as rows are checked. Raises
+        :class:`~glia.model.InvalidInput` with every problem found.
         """
         with self.engine.begin() as conn:
-            return import_source(conn, source, name, replace)
+            return import_source(conn, source, name, replace, progress)
 
     def import_ecosystem(
         self, eco: Ecosystem, name: str | None = None, replace: bool = False
@@ -121,13 +129,15 @@ class Store:
         return self.import_source(EcosystemSource(eco), name, replace)
 
     def import_file(
-        self, path: str | os.PathLike[str], name: str | None = None, replace: bool = False
+        self,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        replace: bool = False,
+        progress: Callable[[str, int], None] | None = None,
     ) -> ImportResult:
         """Import any file Glia reads (native, CSV folder, XLSX, mapping-tool layout)."""
-        from ..io import open_source
-
         with open_source(Path(path)) as source:
-            return self.import_source(source, name, replace)
+            return self.import_source(source, name, replace, progress)
 
     def delete(self, name: str) -> None:
         """Delete an ecosystem and all its records."""

@@ -355,6 +355,7 @@ def import_source(
     source: Source,
     name: str | None = None,
     replace: bool = False,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
     """Check ``source`` and write it as ecosystem ``name`` on ``conn``.
 
@@ -389,7 +390,9 @@ def import_source(
             .returning(ecosystem.c.id)
         ).scalar_one()
         sink = StoreSink(conn, eco_id)
-    result = check_stream(source.header, source.rows, source.name, sink, source.problems)
+    result = check_stream(
+        source.header, source.rows, source.name, sink, source.problems, progress=progress
+    )
     problems = conflict + result.problems
     total = len(conflict) + result.total
     if total or result.header is None or sink is None or target is None:

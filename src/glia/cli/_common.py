@@ -1,0 +1,91 @@
+"""What every command shares: options, consoles, problem reports, progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from ..model import InvalidInput
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "WorkspaceOption",
+    "console",
+    "err",
+    "fail",
+    "progress_bar",
+    "report_problems",
+]
+
+#: Exit code for input the user can fix (bad file, unknown name).
+EXIT_BAD_INPUT = 2
+
+console = Console()
+err = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder holding the SQLite database "
+        "(default: $GLIA_WORKSPACE or ./.glia; $GLIA_DATABASE_URL overrides the database).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def report_problems(exc: InvalidInput, as_json: bool = False) -> NoReturn:
+    """Print every problem (stderr, or JSON on stdout) and exit with code 2."""
+    if as_json:
+        payload = {
+            "valid": False,
+            "problems": [p.as_dict() for p in exc.problems],
+            "total": exc.total,
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    n = exc.total
+    err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found[/]; nothing was written.")
+    for problem in exc.problems:
+        err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    if n > len(exc.problems):
+        err.print(f"  ... and {n - len(exc.problems)} more (only the first are listed)")
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[str, int], None]]:
+    """A progress display on stderr; yields ``update(section, rows_done)``.
+
+    Shown on terminals only; in logs and pipes it stays silent.
+    """
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(section: str, done: int) -> None:
+            if section not in tasks:
+                tasks[section] = progress.add_task(f"{label} {section}", total=None)
+            progress.update(tasks[section], completed=done)
+
+        yield update

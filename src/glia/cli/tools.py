@@ -1,0 +1,88 @@
+"""Commands that make things: generate, demo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..examples import example_path
+from ..model import InvalidInput
+from ..store import Store, workspace_path
+from ._common import WorkspaceOption, console, fail, progress_bar, report_problems
+from .ecosystems import print_summary
+
+__all__ = ["register"]
+
+
+def generate(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write: .yaml/.json, .xlsx, or a folder (no suffix) of CSV files.",
+        ),
+    ],
+    participants: Annotated[
+        int, typer.Option("--participants", "-n", min=2, help="Number of participants.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed.")] = 0,
+    ties_per_participant: Annotated[
+        float, typer.Option("--ties-per-participant", min=0.0, help="Ties per participant.")
+    ] = 10.0,
+) -> None:
+    """Generate a realistic ecosystem (deterministic for a seed), streamed to a file.
+
+    Example: glia generate --participants 100000 --seed 7 -o big-csv
+    """
+    from ..generate import write_generated
+
+    with progress_bar("generating") as update:
+        counts = write_generated(
+            output,
+            participants,
+            seed,
+            ties_per_participant=ties_per_participant,
+            progress=update,
+        )
+    summary = ", ".join(f"{n:,} {s}" for s, n in counts.items())
+    console.print(f"Wrote [bold]{output}[/]: {summary}")
+
+
+def demo(
+    workspace: WorkspaceOption = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh/--keep", help="Start from an empty workspace.")
+    ] = True,
+) -> None:
+    """Import the Northbridge example into a workspace and show what it holds.
+
+    Example: glia demo --workspace ./demo
+    """
+    path = workspace_path(workspace)
+    if fresh and (path / "glia.db").exists():
+        shutil.rmtree(path)
+    example = example_path("northbridge")
+    console.print(f"Importing the example [bold]{example.name}[/] into {path} ...")
+    try:
+        with Store.open(workspace=path) as store:
+            result = store.import_file(example, replace=True)
+            summary = store.summary(result.ecosystem)
+    except InvalidInput as exc:  # pragma: no cover - the shipped example is tested
+        report_problems(exc)
+    except OSError as exc:
+        fail(f"cannot use workspace {path}: {exc}")
+    print_summary(summary)
+    console.print(
+        "\nNext: [bold]glia show Northbridge[/], "
+        "[bold]glia export Northbridge --format graphml -o northbridge.graphml[/], "
+        f"with --workspace {path}."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(generate)
+    app.command()(demo)
