@@ -76,7 +76,9 @@ class Params:
             raise ValueError("participants must be between 1 and 100,000,000")
         if self.seed < 0:
             raise ValueError("seed must be a non-negative integer")
-        if not (0 <= self.ties_per_participant <= 1000 and math.isfinite(self.ties_per_participant)):
+        if not (
+            0 <= self.ties_per_participant <= 1000 and math.isfinite(self.ties_per_participant)
+        ):
             raise ValueError("ties_per_participant must be between 0 and 1000")
         for name in (
             "organization_share",
@@ -201,7 +203,9 @@ class Plan:
         capital_share = _heavy_weights(rng, nc, 1.5, 0.3)
 
         def where(i: int, regional: bool) -> str:
-            return f" ({self.region_names[int(home[i])].removesuffix(' Region')})" if regional else ""
+            return (
+                f" ({self.region_names[int(home[i])].removesuffix(' Region')})" if regional else ""
+            )
 
         self.business_names = _numbered(
             [
@@ -249,9 +253,9 @@ class Plan:
         has_business = r < np.where(org, 0.92, 0.72)
         has_knowledge = rng.random(n) < np.where(org, 0.3, 0.55)
         has_knowledge |= ~has_business
-        self.business = np.where(
-            has_business, rng.choice(nb, size=n, p=business_share), -1
-        ).astype(np.int16 if nb < 32_000 else np.int32)
+        self.business = np.where(has_business, rng.choice(nb, size=n, p=business_share), -1).astype(
+            np.int16 if nb < 32_000 else np.int32
+        )
         self.knowledge = np.where(
             has_knowledge, rng.choice(nk, size=n, p=knowledge_share), -1
         ).astype(np.int16 if nk < 32_000 else np.int32)
@@ -319,7 +323,9 @@ class Plan:
         return f"c{i + 1:02d}"
 
     def community_id(self, c: int) -> str:
-        return self.business_id(c) if c < self.n_business else self.knowledge_id(c - self.n_business)
+        return (
+            self.business_id(c) if c < self.n_business else self.knowledge_id(c - self.n_business)
+        )
 
     def community_name(self, c: int) -> str:
         nb = self.n_business
@@ -347,7 +353,9 @@ class Plan:
         v = np.empty(n, dtype=np.int64)
         mode = rng.random(n)
         in_comm = mode < p.within_community
-        in_region = ~in_comm & (mode < p.within_community + (1 - p.within_community) * p.within_region)
+        in_region = ~in_comm & (
+            mode < p.within_community + (1 - p.within_community) * p.within_region
+        )
         anywhere = ~(in_comm | in_region)
         if in_comm.any():
             v[in_comm] = self.by_community.draw(rng, self.community_of(rng, u[in_comm]))
@@ -375,4 +383,8 @@ class Plan:
             self.region,
             self.activity,
         ]
-        return sum(int(a.nbytes) for a in arrays) + self.by_region.nbytes() + self.by_community.nbytes()
+        return (
+            sum(int(a.nbytes) for a in arrays)
+            + self.by_region.nbytes()
+            + self.by_community.nbytes()
+        )

@@ -2,6 +2,7 @@
 
 from ._open import NATIVE_SUFFIXES, open_source, read, read_source
 from ._source import EcosystemSource, MappingSource, Source
+from .graphml import GRAPHML_LAYERS, dump_graphml, graphml_lines, graphml_node_id, write_graphml
 from .native import (
     MAX_DOCUMENT_BYTES,
     dump_native,
@@ -10,19 +11,44 @@ from .native import (
     read_native,
     write_native,
 )
+from .valueflows import (
+    GLIA_NAMESPACE,
+    VF_ACTIONS,
+    VF_CONTEXT,
+    VF_NAMESPACE,
+    dump_valueflows,
+    ecosystem_slug,
+    valueflows_document,
+    valueflows_nodes,
+    write_valueflows,
+)
 
 __all__ = [
+    "GLIA_NAMESPACE",
+    "GRAPHML_LAYERS",
     "MAX_DOCUMENT_BYTES",
     "NATIVE_SUFFIXES",
+    "VF_ACTIONS",
+    "VF_CONTEXT",
+    "VF_NAMESPACE",
     "EcosystemSource",
     "MappingSource",
     "Source",
+    "dump_graphml",
     "dump_native",
+    "dump_valueflows",
+    "ecosystem_slug",
+    "graphml_lines",
+    "graphml_node_id",
     "load_document",
     "native_source",
     "open_source",
     "read",
     "read_native",
     "read_source",
+    "valueflows_document",
+    "valueflows_nodes",
+    "write_graphml",
     "write_native",
+    "write_valueflows",
 ]

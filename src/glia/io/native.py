@@ -100,6 +100,15 @@ def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | floa
     return Decimal(text)
 
 
+# YAML 1.2 booleans: only true/false. YAML 1.1 also reads yes/no/on/off, which
+# turns a country code NO into False and loses Norway.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 

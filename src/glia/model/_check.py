@@ -82,15 +82,19 @@ def problems_from_error(
     return problems
 
 
+#: A row that failed validation: where, its raw mapping, the fields found wrong.
+Rejected = tuple[Location, Mapping[str, Any], frozenset[str]]
+
+
 def validate_rows(
     model: type[M], rows: Sequence[tuple[Location, Any]]
-) -> tuple[list[tuple[Location, M]], list[Problem], list[tuple[Location, str]]]:
+) -> tuple[list[tuple[Location, M]], list[Problem], list[Rejected]]:
     """Validate a batch of raw rows into records of ``model``.
 
     Rows that are already records of ``model`` pass through untouched.
-    Returns the valid records with their locations, the problems of the rest,
-    and the ids the rejected rows carried (so that references to a record
-    with a bad field are not reported a second time as unknown).
+    Returns the valid records with their locations, the problems of the
+    rest, and the rejected rows themselves, so that their ids and references
+    can still be checked (see :meth:`ReferenceIndex.add_rejected`).
     """
     raws = [raw for _, raw in rows]
     try:
@@ -101,7 +105,7 @@ def validate_rows(
         return [(loc, rec) for (loc, _), rec in zip(rows, records, strict=True)], [], []
     good: list[tuple[Location, M]] = []
     problems: list[Problem] = []
-    rejected: list[tuple[Location, str]] = []
+    rejected: list[Rejected] = []
     for loc, raw in rows:
         if not isinstance(raw, Mapping | BaseModel):
             expected = f"a mapping of {model.__name__.lower()} fields"
@@ -110,10 +114,11 @@ def validate_rows(
         try:
             good.append((loc, model.model_validate(raw)))
         except ValidationError as exc:
-            problems.extend(problems_from_error(exc, loc, model))
-            ident = raw.get("id") if isinstance(raw, Mapping) else None
-            if isinstance(ident, str):
-                rejected.append((loc, ident))
+            found = problems_from_error(exc, loc, model)
+            problems.extend(found)
+            if isinstance(raw, Mapping):
+                wrong = frozenset((p.column or "").split(".")[0] for p in found)
+                rejected.append((loc, raw, wrong))
     return good, problems, rejected
 
 
@@ -227,16 +232,49 @@ class ReferenceIndex:
                 problems.append(self._unknown(loc, "client", o.client, "participant"))
         return problems
 
-    def reserve(self, section: str, rows: Iterable[tuple[Location, str]]) -> list[Problem]:
-        """Note the ids of rejected records so references to them resolve."""
+    def add_rejected(self, section: str, rows: Iterable[Rejected]) -> list[Problem]:
+        """Check what can be checked of records that failed validation.
+
+        Their ids are registered (so references to them are not reported as
+        unknown) and their references are checked, except in fields already
+        reported wrong: one run lists every problem of a record.
+        """
+        problems: list[Problem] = []
         table = getattr(self, section, None)
-        problems = []
-        if isinstance(table, dict):
-            for loc, ident in rows:
-                self.counts[section] += 1
+        for loc, raw, wrong in rows:
+            self.counts[section] += 1
+            ident = raw.get("id")
+            if isinstance(table, dict) and isinstance(ident, str) and "id" not in wrong:
                 if (dup := self._register(section, table, ident, loc)) is not None:
                     problems.append(dup)
+            for column, what, known in self._references(section):
+                if column in wrong:
+                    continue
+                value = raw.get(column)
+                items = [(column, value)] if isinstance(value, str) else []
+                if isinstance(value, list | tuple):
+                    items = [
+                        (f"{column}.{i}", v) for i, v in enumerate(value) if isinstance(v, str)
+                    ]
+                for where, ref in items:
+                    if not any(ref in table_ for table_ in known):
+                        problems.append(self._unknown(loc, where, ref, what))
         return problems
+
+    def _references(self, section: str) -> list[tuple[str, str, tuple[dict[str, int], ...]]]:
+        """The reference fields of a section: column, what it names, where to look."""
+        people = (self.participants,)
+        fields: dict[str, list[tuple[str, str, tuple[dict[str, int], ...]]]] = {
+            "participants": [("clusters", "cluster", (self.clusters,))],
+            "roles": [("played_by", "participant", people)],
+            "ties": [("from", "participant", people), ("to", "participant", people)],
+            "exchanges": [
+                ("from", "role or participant", (self.roles, self.participants)),
+                ("to", "role or participant", (self.roles, self.participants)),
+            ],
+            "opportunities": [("client", "participant", people)],
+        }
+        return fields.get(section, [])
 
     def add(self, section: str, rows: Iterable[tuple[Location, Any]]) -> list[Problem]:
         """Feed one section's records (in section order)."""

@@ -77,15 +77,29 @@ Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=24, decim
 Scalar = bool | int | float | str | None
 
 
-def _plain_numbers(value: Any) -> Any:
+def _plain_scalars(value: Any) -> Any:
     # Readers parse numbers with a fraction as Decimal (exact money); a free
-    # attribute keeps them as the float a person wrote.
-    if isinstance(value, dict):
-        return {k: float(v) if isinstance(v, Decimal) else v for k, v in value.items()}
-    return value
+    # attribute keeps them as the float a person wrote, and a date as its ISO
+    # text (JSON has no dates). Anything else that is not a single value gets
+    # one clear message rather than one per member of the Scalar union.
+    if not isinstance(value, dict):
+        return value
+    plain: dict[Any, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, Decimal):
+            item = float(item)
+        elif isinstance(item, dt.date):
+            item = item.isoformat()
+        elif not isinstance(item, bool | int | float | str | None):
+            kind = type(item).__name__
+            raise ValueError(
+                f"attribute {key!r} to hold one value (text, number, true/false), not a {kind}"
+            )
+        plain[key] = item
+    return plain
 
 
-Attributes = Annotated[dict[str, Scalar], BeforeValidator(_plain_numbers)]
+Attributes = Annotated[dict[str, Scalar], BeforeValidator(_plain_scalars)]
 """Free attributes: any other column a source carries, kept by name."""
 
 
@@ -211,7 +225,8 @@ class Exchange(Record):
     def _type_fits_kind(self) -> Exchange:
         if self.type is not None and self.type not in EXCHANGE_TYPES[self.kind]:
             allowed = ", ".join(EXCHANGE_TYPES[self.kind])
-            raise ValueError(f"a {self.kind} exchange has type {allowed}, not {self.type}")
+            article = "an" if self.kind == "intangible" else "a"
+            raise ValueError(f"{article} {self.kind} exchange has type {allowed}, not {self.type}")
         if self.source == self.target:
             raise ValueError("an exchange goes from one role or participant to another")
         return self

@@ -126,7 +126,7 @@ def check_stream(
         for batch in _batches(rows(section), batch_size):
             good, bad, rejected = validate_rows(model, batch)
             found.extend(bad)
-            found.extend(index.reserve(section, rejected))
+            found.extend(index.add_rejected(section, rejected))
             found.extend(index.add(section, good))
             if sink is not None and found.total == 0 and good:
                 sink.write(section, good, index)

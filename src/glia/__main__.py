@@ -1,0 +1,5 @@
+"""``python -m glia``: the same as the ``glia`` command."""
+
+from .cli import main
+
+main()
