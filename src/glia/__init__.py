@@ -11,7 +11,7 @@ The one front door for scripts and notebooks::
     glia.export(eco, "graphml", "northbridge.graphml")
 """
 
-from .io import read, write_native
+from .io import read
 from .io.export import EXPORT_FORMATS, export
 from .model import (
     AssetImpact,
@@ -50,5 +50,4 @@ __all__ = [
     "__version__",
     "export",
     "read",
-    "write_native",
 ]

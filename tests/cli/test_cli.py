@@ -173,3 +173,41 @@ def test_the_installed_script_runs() -> None:
         [sys.executable, "-m", "glia", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and result.stdout.strip() == "glia 0.1.0"
+
+
+def test_graphml_export_of_the_example_opens_in_networkx(tmp_path: Path, workspace: Path) -> None:
+    import networkx as nx
+
+    glia("import", EXAMPLE, "-w", workspace)
+    out = tmp_path / "northbridge.graphml"
+    code, _, _ = glia("export", "Northbridge", "--format", "graphml", "-o", out, "-w", workspace)
+    assert code == 0
+    graph = nx.read_graphml(out)
+    eco = read(EXAMPLE)
+    nodes = (
+        {f"participant:{p.id}" for p in eco.participants}
+        | {f"role:{r.id}" for r in eco.roles}
+        | {f"cluster:{c.id}" for c in eco.clusters}
+    )
+    assert set(graph.nodes) == nodes
+    endpoint = {p.id: f"participant:{p.id}" for p in eco.participants} | {
+        r.id: f"role:{r.id}" for r in eco.roles
+    }
+    expected = sorted(
+        [(f"participant:{t.source}", f"participant:{t.target}", t.layer) for t in eco.ties]
+        + [
+            (f"participant:{p.id}", f"cluster:{c}", "membership")
+            for p in eco.participants
+            for c in p.clusters
+        ]
+        + [
+            (f"participant:{who}", f"role:{r.id}", "plays")
+            for r in eco.roles
+            for who in r.played_by
+        ]
+        + [(endpoint[e.source], endpoint[e.target], "exchange") for e in eco.exchanges]
+    )
+    edges = sorted((u, v, d["layer"]) for u, v, d in graph.edges(data=True))
+    assert edges == expected
+    weights = sorted(d["weight"] for _, _, d in graph.edges(data=True) if d["layer"] == "informal")
+    assert weights == sorted(t.weight for t in eco.ties if t.layer == "informal")

@@ -59,7 +59,7 @@ __all__ = [
     "write_graphml",
 ]
 
-#: Edge layers, in the order the writer emits them.
+#: The values of the edge attribute ``layer``.
 GRAPHML_LAYERS = ("formal", "informal", "membership", "plays", "exchange")
 
 NodeType = Literal["participant", "role", "cluster"]
@@ -72,6 +72,7 @@ _SCHEMA = "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd"
 _TOKEN_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 # Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_SPECIAL = re.compile("[&<>\r]|" + _XML_FORBIDDEN.pattern)
 _INT32 = 2**31
 _INT64 = 2**63
 _DOUBLE_EXACT = 2**53
@@ -104,6 +105,8 @@ def graphml_node_id(node_type: NodeType, ident: str) -> str:
 
 
 def _token(ident: str) -> str:
+    if _TOKEN_SAFE.fullmatch(ident):
+        return ident
     out: list[str] = []
     pos = 0
     for match in _TOKEN_SAFE.finditer(ident):
@@ -118,6 +121,8 @@ def _token(ident: str) -> str:
 
 
 def _xml_text(text: str) -> str:
+    if _XML_SPECIAL.search(text) is None:
+        return text
     cleaned = _XML_FORBIDDEN.sub("\ufffd", text)
     return escape(cleaned, {"\r": "&#13;"})
 
@@ -207,7 +212,7 @@ def _graph_items(eco: Ecosystem) -> Items:
     return items
 
 
-def _nodes(eco: Ecosystem) -> Iterator[tuple[str, Items]]:
+def _nodes(eco: Ecosystem) -> Iterator[tuple[NodeType, str, Items]]:
     for p in eco.participants:
         items: Items = [("node_type", "participant"), ("glia_id", p.id)]
         _add(items, "label", p.name or p.id)
@@ -221,14 +226,14 @@ def _nodes(eco: Ecosystem) -> Iterator[tuple[str, Items]]:
         for capability, level in p.capabilities.items():
             _add(items, f"capability.{capability}", level)
         _add_attributes(items, p.attributes)
-        yield graphml_node_id("participant", p.id), items
+        yield "participant", p.id, items
     for r in eco.roles:
         items = [("node_type", "role"), ("glia_id", r.id)]
         _add(items, "label", r.name or r.id)
         _add(items, "name", r.name)
         _add(items, "description", r.description)
         _add_attributes(items, r.attributes)
-        yield graphml_node_id("role", r.id), items
+        yield "role", r.id, items
     for c in eco.clusters:
         items = [("node_type", "cluster"), ("glia_id", c.id)]
         _add(items, "label", c.name or c.id)
@@ -236,10 +241,13 @@ def _nodes(eco: Ecosystem) -> Iterator[tuple[str, Items]]:
         _add(items, "kind", c.kind)
         _add(items, "description", c.description)
         _add_attributes(items, c.attributes)
-        yield graphml_node_id("cluster", c.id), items
+        yield "cluster", c.id, items
 
 
-def _edges(eco: Ecosystem) -> Iterator[tuple[str, str, str, Items]]:
+Node = tuple[NodeType, str]
+
+
+def _edges(eco: Ecosystem) -> Iterator[tuple[str, Node, Node, Items]]:
     """Every edge as ``(id, source, target, items)``; ``items`` starts with the layer."""
     for n, t in enumerate(eco.ties, 1):
         items: Items = [("layer", t.layer)]
@@ -250,26 +258,25 @@ def _edges(eco: Ecosystem) -> Iterator[tuple[str, str, str, Items]]:
         _add(items, "since", t.since)
         _add(items, "until", t.until)
         _add_attributes(items, t.attributes)
-        source = graphml_node_id("participant", t.source)
-        yield f"tie:{n}", source, graphml_node_id("participant", t.target), items
+        yield f"tie:{n}", ("participant", t.source), ("participant", t.target), items
     n = 0
     for p in eco.participants:
-        source = graphml_node_id("participant", p.id)
+        source: Node = ("participant", p.id)
         for cluster in p.clusters:
             n += 1
             items = [("layer", "membership"), ("label", "member of"), ("directed", True)]
-            yield f"membership:{n}", source, graphml_node_id("cluster", cluster), items
+            yield f"membership:{n}", source, ("cluster", cluster), items
     n = 0
     for r in eco.roles:
-        target = graphml_node_id("role", r.id)
+        target: Node = ("role", r.id)
         for player in r.played_by:
             n += 1
             items = [("layer", "plays"), ("label", "plays"), ("directed", True)]
-            yield f"plays:{n}", graphml_node_id("participant", player), target, items
+            yield f"plays:{n}", ("participant", player), target, items
     roles = {r.id for r in eco.roles}
 
-    def endpoint(ident: str) -> str:
-        return graphml_node_id("role" if ident in roles else "participant", ident)
+    def endpoint(ident: str) -> Node:
+        return ("role" if ident in roles else "participant", ident)
 
     for n, e in enumerate(eco.exchanges, 1):
         items = [("layer", "exchange")]
@@ -324,12 +331,14 @@ class _Keys:
                     f"attr.name={_xml_attr(name)} attr.type={_xml_attr(resolved)}/>\n"
                 )
 
-    def data(self, domain: Domain, items: Items, indent: str) -> Iterator[str]:
+    def data(self, domain: Domain, items: Items, indent: str) -> str:
         ids = self.ids[domain]
+        parts = []
         for name, value in items:
             key_id, key_type = ids[name]
             text = _xml_text(_text(value, key_type))
-            yield f'{indent}<data key="{key_id}">{text}</data>\n'
+            parts.append(f'{indent}<data key="{key_id}">{text}</data>\n')
+        return "".join(parts)
 
 
 class _Writer:
@@ -357,7 +366,7 @@ class _Writer:
         keys = _Keys()
         graph_items = _graph_items(eco)
         keys.see("graph", graph_items)
-        for _, items in _nodes(eco):
+        for _, _, items in _nodes(eco):
             keys.see("node", items)
         for _, _, _, items in _edges(eco):
             keys.see("edge", items)
@@ -371,14 +380,15 @@ class _Writer:
         )
         yield from keys.declare()
         yield '  <graph edgedefault="directed">\n'
-        yield from keys.data("graph", graph_items, "    ")
+        yield keys.data("graph", graph_items, "    ")
         counts = self.counts
-        for node_id, items in _nodes(eco):
-            yield f"    <node id={_xml_attr(node_id)}>\n"
-            yield from keys.data("node", items, "      ")
-            yield "    </node>\n"
+        for node_type, ident, items in _nodes(eco):
+            # Node and edge ids are NMTOKENs: nothing in them needs escaping.
+            node_id = graphml_node_id(node_type, ident)
+            data = keys.data("node", items, "      ")
+            yield f'    <node id="{node_id}">\n{data}    </node>\n'
             counts["nodes"] += 1
-            counts[f"{items[0][1]}s"] += 1
+            counts[f"{node_type}s"] += 1
         section = {
             "formal": "ties",
             "informal": "ties",
@@ -387,12 +397,13 @@ class _Writer:
             "exchange": "exchanges",
         }
         for edge_id, source, target, items in _edges(eco):
+            source_id = graphml_node_id(*source)
+            target_id = graphml_node_id(*target)
+            data = keys.data("edge", items, "      ")
             yield (
-                f"    <edge id={_xml_attr(edge_id)} "
-                f"source={_xml_attr(source)} target={_xml_attr(target)}>\n"
+                f'    <edge id="{edge_id}" source="{source_id}" target="{target_id}">\n'
+                f"{data}    </edge>\n"
             )
-            yield from keys.data("edge", items, "      ")
-            yield "    </edge>\n"
             counts["edges"] += 1
             counts[section[str(items[0][1])]] += 1
         yield "  </graph>\n"
@@ -400,7 +411,7 @@ class _Writer:
 
 
 def graphml_lines(eco: Ecosystem) -> Iterator[str]:
-    """The GraphML document of an ecosystem, line by line.
+    """The GraphML document of an ecosystem, streamed in pieces.
 
     Parameters
     ----------
@@ -410,14 +421,25 @@ def graphml_lines(eco: Ecosystem) -> Iterator[str]:
     Yields
     ------
     str
-        Successive lines of the document, each ending with a newline.
+        Successive pieces of the document: a line, or a whole ``<node>`` or
+        ``<edge>`` element with its data, one per line; each ends with a
+        newline.
 
     Examples
     --------
     >>> from glia.model import Ecosystem
     >>> eco = Ecosystem.model_validate({"ecosystem": "Tiny", "participants": [{"id": "ana"}]})
-    >>> [line.strip() for line in graphml_lines(eco) if "<node" in line]
-    ['<node id="participant:ana">']
+    >>> print("".join(graphml_lines(eco)).split("<graph ")[1].strip())
+    edgedefault="directed">
+        <data key="g0">Tiny</data>
+        <node id="participant:ana">
+          <data key="n0">participant</data>
+          <data key="n1">ana</data>
+          <data key="n2">ana</data>
+          <data key="n3">person</data>
+        </node>
+      </graph>
+    </graphml>
     """
     return _Writer(eco).lines()
 

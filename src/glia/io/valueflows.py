@@ -31,8 +31,8 @@ Mapping, in brief (``docs/exports.md`` has the tables and the reasons):
   its reciprocal ``vf:transfer`` Intent.
 
 Money is exact: every amount is written as a decimal string (``"95.50"``), and
-the ``@context`` types it ``xsd:decimal``. A JSON number would be read as
-``xsd:double`` by JSON-LD processors and by most JSON readers as a float.
+the ``@context`` types it ``xsd:decimal``. A JSON number with a fraction is an
+``xsd:double`` to a JSON-LD processor and a float to most JSON readers.
 """
 
 from __future__ import annotations
@@ -195,7 +195,16 @@ class _Graph:
 
     def __init__(self, eco: Ecosystem, base: str | None) -> None:
         self.eco = eco
-        self.base = base if base is not None else f"urn:glia:{ecosystem_slug(eco.ecosystem)}:"
+        if base is None:
+            base = f"urn:glia:{ecosystem_slug(eco.ecosystem)}:"
+        scheme = base.partition(":")[0]
+        valid = ":" in base and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme)
+        if not valid or scheme in VF_CONTEXT:
+            raise ValueError(
+                f"base {base!r} must be an absolute IRI (such as https://example.org/eco/) "
+                f"whose scheme is not one of the prefixes vf, glia, xsd"
+            )
+        self.base = base
         self.roles = {r.id for r in eco.roles}
         self.cluster_names = {c.id: c.name for c in eco.clusters}
         self.emitted: set[str] = set()
@@ -369,7 +378,7 @@ class _Graph:
         _put(node, "glia:exchangeType", e.type)
         _put(node, "glia:value", e.value)
         _put(node, "glia:cost", e.cost)
-        if e.value is not None or e.cost is not None:
+        if e.currency is not None or e.value is not None or e.cost is not None:
             _put(node, "glia:currency", currency)
         _put(node, "glia:frequency", e.frequency)
         _put(node, "glia:period", e.period)
@@ -433,7 +442,7 @@ class _Graph:
             proposal["vf:reciprocal"] = [budget["@id"]]
         _put(proposal, "glia:budget", o.budget)
         _put(proposal, "glia:capitalNeeded", o.capital_needed)
-        if o.budget is not None or o.capital_needed is not None:
+        if o.currency is not None or o.budget is not None or o.capital_needed is not None:
             _put(proposal, "glia:currency", currency)
         _put(proposal, "glia:stage", o.stage)
         _put(proposal, "glia:attributes", o.attributes)
@@ -450,6 +459,14 @@ def valueflows_nodes(eco: Ecosystem, *, base: str | None = None) -> Iterator[dic
     base
         The prefix of every node's IRI; ``urn:glia:<slug>:`` by default,
         where the slug is :func:`ecosystem_slug` of the ecosystem's name.
+        Ids are appended percent-encoded, after the kind of record:
+        ``urn:glia:northbridge:participant:ana``.
+
+    Raises
+    ------
+    ValueError
+        If ``base`` is not an absolute IRI, or its scheme is a prefix of the
+        context (``vf``, ``glia``, ``xsd``).
 
     Yields
     ------

@@ -16,6 +16,7 @@ levels from 1 (aware) to 5 (expert), tie weight from 0 to 1.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -62,11 +63,15 @@ ASSET_KINDS = ("financial", "human_competence", "internal_structure", "business_
 
 Id = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s\x00-\x1f](.*[^\s])?$"),
+    StringConstraints(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$",
+    ),
 ]
 """An identifier as a person writes it: a slug such as ``ana`` or ``agri-tech``.
-Any text of 1-200 characters with no leading or trailing blank is accepted,
-so that labels from mapping tools can serve as ids."""
+Any text of 1-200 characters with no leading or trailing blank and no control
+character is accepted, so that labels from mapping tools can serve as ids."""
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
@@ -88,6 +93,8 @@ def _plain_scalars(value: Any) -> Any:
     for key, item in value.items():
         if isinstance(item, Decimal):
             item = float(item)
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"attribute {key!r} to be a finite number, not {item}")
         elif isinstance(item, dt.date):
             item = item.isoformat()
         elif not isinstance(item, bool | int | float | str | None):

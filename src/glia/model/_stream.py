@@ -11,7 +11,9 @@ every problem is reported in one run.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
@@ -117,6 +119,37 @@ def check_stream(
     ``progress(section, rows)`` is told after each batch how many rows of
     the section have been checked.
     """
+    with _no_cyclic_gc():
+        return _check_stream(header, rows, source, sink, reader_problems, batch_size, progress)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows stream through.
+
+    Millions of short-lived records trigger a collection every few hundred
+    allocations, each scanning the ever larger id maps: measured here, that
+    triples the cost of validating a row. The pipeline creates no reference
+    cycles, so plain reference counting frees everything meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_stream(
+    header: Mapping[str, Any],
+    rows: Callable[[str], Iterable[tuple[Location, Any]]],
+    source: str,
+    sink: Sink | None,
+    reader_problems: Callable[[], Iterable[Problem]] | None,
+    batch_size: int,
+    progress: Callable[[str, int], None] | None,
+) -> StreamResult:
     found = _Collector()
     head, problems = check_header(header, source)
     found.extend(problems)
