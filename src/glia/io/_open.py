@@ -50,7 +50,7 @@ def read_source(source: Source, progress: Callable[[str, int], None] | None = No
         source.header, source.rows, source.name, sink, source.problems, progress=progress
     )
     if not result.ok or result.header is None:
-        raise InvalidInput(result.problems, result.total)
+        raise InvalidInput(source.refine(result.problems), result.total)
     return sink.ecosystem(result.header)
 
 

@@ -45,6 +45,13 @@ class Source:
         found, self._problems = self._problems, []
         return found
 
+    def refine(self, problems: list[Problem]) -> list[Problem]:
+        """Put problems in the source's own terms (its column names, its order).
+
+        Called once with all the problems of a check, before they are shown.
+        """
+        return problems
+
     def close(self) -> None:
         """Release open files; sources are also context managers."""
 

@@ -38,6 +38,7 @@ What is hand-written here, and why:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -60,12 +61,10 @@ from ..model import (
     HEADER_FIELDS,
     NO_VALUE,
     SECTIONS,
-    CollectingSink,
     Ecosystem,
     InvalidInput,
     Location,
     Problem,
-    check_stream,
     record_fields,
 )
 from ._files import atomic_dir, atomic_output
@@ -105,8 +104,8 @@ _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _LIST_FIELDS = {"participants": ("clusters",), "roles": ("played_by",)}
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-_LEVEL = re.compile(r"\s*([0-9]+)\s*\Z")
-_LEVEL_COUNT = re.compile(r"\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?\Z")
+_LEVEL = re.compile(r"\s*([0-9]{1,9})\s*\Z")
+_LEVEL_COUNT = re.compile(r"\s*([0-9]{1,9})\s*(?:[xX×]\s*([0-9]{1,9})\s*)?\Z")
 _EXCEL_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 _EXCEL_MAX_TEXT = 32767
 
@@ -163,6 +162,8 @@ def _text_scalar(text: Any) -> Scalar:
     """An attribute from CSV text: plain numbers and true/false are typed."""
     if not isinstance(text, str):
         return _cell_scalar(text)
+    if len(text) > 100:  # Python refuses int() of thousands of digits; no number is that long
+        return text
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
@@ -180,19 +181,6 @@ def _cell_scalar(value: Any) -> Scalar:
     if isinstance(value, bool | int | float | str):
         return value
     return _cell_text(value)
-
-
-def _scalar_text(value: Any) -> str:
-    """An attribute value as CSV text (the inverse of :func:`_text_scalar`)."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def _split_list(text: str) -> list[str]:
@@ -251,6 +239,13 @@ class _TabularSource(Source):
         super().__init__(name)
         self._file_problems = 0
 
+    def refine(self, problems: list[Problem]) -> list[Problem]:
+        """Spreadsheet column names (``impact_financial``), ordered by table and row."""
+        return sorted(
+            (_spreadsheet_column(p) for p in problems),
+            key=lambda p: (_problem_order(p.location.section), p.location.row or 0),
+        )
+
     def _report(self, problem: Problem) -> None:
         self._file_problems += 1
         if self._file_problems <= MAX_FILE_PROBLEMS:
@@ -262,7 +257,7 @@ class _TabularSource(Source):
     def _end_file(self, label: str) -> None:
         hidden = self._file_problems - MAX_FILE_PROBLEMS
         if hidden > 0:
-            expected = f"no more problems: {hidden} further problems in this file are not listed"
+            expected = f"fewer problems: {hidden} more in this file are not listed"
             self.add_problem(Problem(Location(self.name, label), None, NO_VALUE, expected))
         self._file_problems = 0
 
@@ -276,6 +271,11 @@ class _TabularSource(Source):
             self._report(Problem(Location(self.name, label), None, NO_VALUE, expected))
             return
         with file:
+            start = file.peek(8192)[:8192]
+            if b"\r" in start and b"\n" not in start:
+                expected = "lines ending with a line feed; save the file again as CSV UTF-8"
+                self._report(Problem(Location(self.name, label, 1), None, NO_VALUE, expected))
+                return
             bad: list[tuple[int, bytes]] = []
             first = file.readline()
             try:
@@ -283,9 +283,7 @@ class _TabularSource(Source):
             except UnicodeDecodeError as exc:
                 bad.append((1, first[exc.start : exc.start + 4]))
                 head = first.decode("utf-8-sig", "replace")
-            reader = csv.reader(
-                chain((head,), _utf8_lines(file, bad)), delimiter=_delimiter(head)
-            )
+            reader = csv.reader(chain((head,), _utf8_lines(file, bad)), delimiter=_delimiter(head))
             number = 0
             try:
                 for row in reader:
@@ -309,38 +307,39 @@ class _TabularSource(Source):
         sheet.reset_dimensions()
         number = 0
         try:
-            for number, row in enumerate(sheet.iter_rows(values_only=True), 1):  # noqa: B007
+            for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
                 yield number, row
         except Exception as exc:  # a damaged sheet: openpyxl raises many kinds
             where = Location(self.name, sheet.title, number + 1)
             self._report(Problem(where, None, NO_VALUE, f"a readable sheet ({exc})"))
 
-    def _read_ecosystem(self, label: str, rows: Iterator[tuple[int, Sequence[Any]]]) -> None:
+    def _read_ecosystem(
+        self, label: str, rows: Iterator[tuple[int, Sequence[Any]]], typed: bool
+    ) -> None:
         """Fill :attr:`header` from ``key,value`` rows."""
         self._start_file()
+        scalar = _cell_scalar if typed else _text_scalar
         seen: dict[str, int] = {}
         attributes: dict[str, Scalar] = {}
         for number, row in rows:
-            cells = [c for c in row if _filled(c)]
-            if not cells:
+            if not any(_filled(c) for c in row):
                 continue
-            key_cell = row[0] if row else None
             if number == 1 and [_normal(_cell_text(c)) for c in row[:2]] == ["key", "value"]:
                 continue
             where = Location(self.name, label, number)
-            if len(row) > 2 and any(_filled(c) for c in row[2:]):
-                extra = next(c for c in row[2:] if _filled(c))
-                self._report(Problem(where, None, extra, "two cells in a row: key and value"))
-            if not _filled(key_cell):
+            extra = [c for c in row[2:] if _filled(c)]
+            if extra:
+                self._report(Problem(where, None, extra[0], "two cells in a row: key and value"))
+            if not _filled(row[0]):
                 self._report(Problem(where, "key", NO_VALUE, "a key before the value"))
                 continue
-            key_text = _cell_text(key_cell).strip()
+            key_text = _cell_text(row[0]).strip()
             value = row[1] if len(row) > 1 else None
             field = _normal(key_text)
             field = "ecosystem" if field == "name" else field
             if key_text.lower().startswith(ATTRIBUTE_PREFIX):
                 field, attribute = "", key_text[len(ATTRIBUTE_PREFIX) :]
-            elif field in HEADER_FIELDS and field != "attributes":
+            elif field in HEADER_FIELDS:
                 attribute = ""
             else:
                 field, attribute = "", key_text
@@ -352,12 +351,17 @@ class _TabularSource(Source):
             seen[name] = number
             if not _filled(value):
                 continue
-            if field:
+            if field == "attributes":
+                parsed = _parse_json_attributes(value)
+                if parsed is None:
+                    expected = "a JSON object of names to text, numbers, true or false"
+                    self._report(Problem(where, "value", value, expected))
+                else:
+                    attributes = {**parsed, **attributes}
+            elif field:
                 self.header[field] = _cell_text(value)
             else:
-                attributes[attribute] = (
-                    _text_scalar(value) if isinstance(value, str) else _cell_scalar(value)
-                )
+                attributes[attribute] = scalar(value)
         if attributes:
             self.header["attributes"] = attributes
         self._end_file(label)
@@ -522,25 +526,30 @@ class _NativeTables(_TabularSource):
         label, rows, typed = found
         self._start_file()
         first = next(rows, None)
-        if first is not None:
+        if first is not None and not any(_filled(c) for c in first[1]):
+            # An empty file is an empty section; data under an empty header is not.
+            if any(any(_filled(c) for c in row) for _, row in rows):
+                expected = "a header row naming the columns"
+                self._report(Problem(Location(self.name, label, 1), None, NO_VALUE, expected))
+        elif first is not None:
             columns = _Columns(section, first[1], Location(self.name, label, 1), self._report)
             if not columns.missing:
                 if typed:
                     yield from self._typed_rows(label, columns, rows)
                 else:
-                    yield from self._text_rows(label, columns, rows)  # type: ignore[arg-type]
+                    yield from self._text_rows(label, columns, rows)
         for _ in rows:  # drain, so that a CSV file's problems are all seen
             pass
         self._end_file(label)
 
     def _text_rows(
-        self, label: str, columns: _Columns, rows: Iterator[tuple[int, list[str]]]
+        self, label: str, columns: _Columns, rows: Iterator[tuple[int, Sequence[Any]]]
     ) -> Iterator[tuple[Location, Any]]:
         # The hot path of a large import: one dict comprehension per row.
         names, width, plain, source = columns.names, columns.width, columns.plain, self.name
         finish, report = columns.finish, self._report
         for number, row in rows:
-            raw = {k: v for k, v in zip(names, row) if v}
+            raw = {k: v for k, v in zip(names, row, strict=False) if v}
             if len(row) > width:
                 extra = [c for c in row[width:] if c]
                 if extra:
@@ -561,7 +570,7 @@ class _NativeTables(_TabularSource):
         for number, row in rows:
             raw = {
                 k: v if isinstance(v, str) else _cell_text(v)
-                for k, v in zip(names, row)
+                for k, v in zip(names, row, strict=False)
                 if v is not None and v != ""
             }
             where = Location(self.name, label, number)
@@ -589,13 +598,15 @@ def _csv_files(folder: Path) -> dict[str, Path]:
 
 
 def _near_misses(names: Iterable[str], wanted: Sequence[str]) -> dict[str, str]:
-    """Names that look like a misspelt wanted name (``participant.csv``)."""
+    """Names that look like a misspelt wanted name (``participant.csv``); the
+    suffix is left out of the comparison, so ``notes.csv`` is not ``ties.csv``."""
+    stems = {w.removesuffix(".csv"): w for w in wanted}
     misses = {}
     for name in names:
         if name not in wanted:
-            close = difflib.get_close_matches(name, wanted, n=1, cutoff=0.8)
+            close = difflib.get_close_matches(name.removesuffix(".csv"), stems, n=1, cutoff=0.8)
             if close:
-                misses[name] = close[0]
+                misses[name] = stems[close[0]]
     return misses
 
 
@@ -635,7 +646,7 @@ class CsvFolderSource(_NativeTables):
             self.add_problem(Problem(Location(self.name, label), None, NO_VALUE, expected))
         eco = self.files.get(f"{ECOSYSTEM_TABLE}.csv")
         if eco is not None:
-            self._read_ecosystem(eco.name, self._csv_rows(eco, eco.name))
+            self._read_ecosystem(eco.name, self._csv_rows(eco, eco.name), typed=False)
 
     def _table(self, section: str) -> tuple[str, Iterator[tuple[int, Sequence[Any]]], bool] | None:
         path = self.files.get(f"{section}.csv")
@@ -692,7 +703,7 @@ class WorkbookSource(_NativeTables):
             self.add_problem(Problem(Location(self.name, title), None, NO_VALUE, expected))
         eco = self.sheets.get(ECOSYSTEM_TABLE)
         if eco is not None:
-            self._read_ecosystem(eco.title, self._sheet_rows(eco))
+            self._read_ecosystem(eco.title, self._sheet_rows(eco), typed=True)
 
     def _table(self, section: str) -> tuple[str, Iterator[tuple[int, Sequence[Any]]], bool] | None:
         sheet = self.sheets.get(section)
@@ -797,7 +808,7 @@ class ElementConnectionSource(_TabularSource):
             self.header = {"glia": FORMAT_VERSION, "ecosystem": where.stem or "unnamed"}
         eco = self._table(ECOSYSTEM_TABLE)
         if eco is not None:
-            self._read_ecosystem(eco[0], eco[1])
+            self._read_ecosystem(eco[0], eco[1], eco[2])
         self._records: dict[str, list[tuple[Location, Any]]] | None = None
 
     def _table(self, name: str) -> tuple[str, Iterator[tuple[int, Sequence[Any]]], bool] | None:
@@ -876,18 +887,20 @@ class ElementConnectionSource(_TabularSource):
                 where = Location(self.name, label, number)
                 ident = _cell_text(cells.pop("label", "")).strip()
                 if not ident:
-                    self._report(Problem(where, "Label", NO_VALUE, "a Label: every element has one"))
+                    self._report(
+                        Problem(where, "Label", NO_VALUE, "a Label: every element has one")
+                    )
                     continue
                 if ident in elements:
-                    expected = f"a Label used by one element only (first at row {elements[ident][2]})"
+                    expected = (
+                        f"a Label used by one element only (first at row {elements[ident][2]})"
+                    )
                     self._report(Problem(where, "Label", ident, expected))
                     continue
                 type_text = _cell_text(cells.pop("type", "")).strip()
                 section, kind = _element_kind(type_text)
                 raw: dict[str, Any] = {"id": ident}
-                if section == "clusters":
-                    raw["kind"] = kind
-                elif section == "participants":
+                if kind is not None:
                     raw["kind"] = kind
                 if "description" in cells:
                     raw["description"] = _cell_text(cells.pop("description"))
@@ -993,9 +1006,7 @@ class ElementConnectionSource(_TabularSource):
             for column, field in _EXCHANGE_COLUMNS.items():
                 if column in cells:
                     raw[field] = _cell_text(cells.pop(column))
-            impact = {
-                c.removeprefix("impact_"): raw.pop(c) for c in IMPACT_COLUMNS if c in raw
-            }
+            impact = {c.removeprefix("impact_"): raw.pop(c) for c in IMPACT_COLUMNS if c in raw}
             if impact:
                 raw["impact"] = impact
             return "exchanges", raw
@@ -1095,7 +1106,7 @@ def open_tabular(path: str | os.PathLike[str]) -> Source:
         sheets = _sheets(workbook)
         native = any(s in sheets for s in SECTIONS)
         mapping = "elements" in sheets
-        if native and mapping or not (native or mapping or ECOSYSTEM_TABLE in sheets):
+        if (native and mapping) or not (native or mapping or ECOSYSTEM_TABLE in sheets):
             workbook.close()
             found = ", ".join(str(s.title) for s in workbook.worksheets) or "none"
             expected = (
@@ -1150,16 +1161,10 @@ def read_tabular(path: str | os.PathLike[str]) -> Ecosystem:
     >>> eco.name, [t.weight for t in eco.ties]
     ('tiny', [0.8])
     """
+    from ._open import read_source
+
     with open_tabular(path) as source:
-        sink = CollectingSink()
-        result = check_stream(source.header, source.rows, source.name, sink, source.problems)
-    if not result.ok or result.header is None:
-        problems = sorted(
-            (_spreadsheet_column(p) for p in result.problems),
-            key=lambda p: (_problem_order(p.location.section), p.location.row or 0),
-        )
-        raise InvalidInput(problems, result.total)
-    return sink.ecosystem(result.header)
+        return read_source(source)
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -1226,12 +1231,35 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def _plain_cell(value: Any, typed: bool) -> bool:
+    """Whether an attribute value reads back unchanged from a cell of its own.
+
+    In CSV, text that looks like a number or true/false would come back typed;
+    in both formats an empty or missing value would not come back at all.
+    Such values go to the ``attributes`` column as JSON instead.
+    """
+    if value is None or (isinstance(value, str) and not value):
+        return False
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return _excel_exact(value) if typed else math.isfinite(value)
+    if typed or not isinstance(value, str):
+        return True
+    return isinstance(_text_scalar(value), str)
+
+
+def _json_attributes(attributes: Mapping[str, Any]) -> str:
+    return json.dumps(dict(attributes), ensure_ascii=False)
+
+
 class _SectionPlan:
     """The columns of one section and how a record fills them."""
 
-    def __init__(self, section: str, items: Iterable[Any]) -> None:
+    def __init__(self, section: str, items: Iterable[Any], typed: bool) -> None:
         model = SECTIONS[section]
         self.section = section
+        self.typed = typed
         self.fields: list[tuple[str, str]] = []
         self.columns: list[str] = []
         for name, info in model.model_fields.items():
@@ -1241,27 +1269,30 @@ class _SectionPlan:
             self.fields.append((alias, name))
             self.columns.extend(IMPACT_COLUMNS if name == "impact" else (alias,))
         reserved = {*record_fields(model), *IMPACT_COLUMNS}
+        # A list or tuple is read twice: once here for the attribute names.
         self.keys: list[str] | None = None
+        self.json = True
         if isinstance(items, Sequence):
             keys: dict[str, None] = {}
+            self.json = False
             for record in items:
-                attributes = _get(record, "attributes", "attributes")
-                if attributes:
-                    keys.update(dict.fromkeys(attributes))
+                for key, value in (_get(record, "attributes", "attributes") or {}).items():
+                    if _plain_cell(value, typed):
+                        keys[key] = None
+                    else:
+                        self.json = True
             self.keys = list(keys)
             self.columns.extend(_attribute_column(k, reserved) for k in self.keys)
-        else:
+        if self.json:
             self.columns.append("attributes")
 
-    def cells(self, record: Any, typed: bool) -> list[Any]:
+    def cells(self, record: Any) -> list[Any]:
         """The row of one record: text for CSV, typed values for a workbook."""
         row: list[Any] = []
         for alias, name in self.fields:
             value = _get(record, alias, name)
             if name == "impact":
-                row.extend(
-                    None if value is None else _get(value, k, k) for k in ASSET_KINDS
-                )
+                row.extend(None if value is None else _get(value, k, k) for k in ASSET_KINDS)
             elif name in ("clusters", "played_by"):
                 row.append(_join_ids(value or (), f"the {self.section[:-1]} id"))
             elif name == "capabilities":
@@ -1270,25 +1301,37 @@ class _SectionPlan:
                 row.append(_needs_text(value))
             else:
                 row.append(value)
-        attributes = _get(record, "attributes", "attributes") or {}
+        attributes: Mapping[str, Any] = _get(record, "attributes", "attributes") or {}
         if self.keys is None:
-            row.append(json.dumps(attributes, ensure_ascii=False) if attributes else None)
+            row.append(_json_attributes(attributes) if attributes else None)
         else:
-            row.extend(attributes.get(k) for k in self.keys)
-        if typed:
+            typed = self.typed
+            for key in self.keys:
+                value = attributes.get(key)
+                row.append(value if _plain_cell(value, typed) else None)
+            if self.json:
+                rest = {k: v for k, v in attributes.items() if not _plain_cell(v, typed)}
+                row.append(_json_attributes(rest) if rest else None)
+        if self.typed:
             return row
         return [v if isinstance(v, str) else _value_text(v) for v in row]
 
 
-def _header_rows(header: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _header_rows(header: Mapping[str, Any], typed: bool) -> list[tuple[str, Any]]:
+    """The ``key,value`` rows of the ecosystem table."""
     rows: list[tuple[str, Any]] = [("glia", header.get("glia") or FORMAT_VERSION)]
     for key in ("ecosystem", "description", "currency"):
         if header.get(key) is not None:
             rows.append((key, header[key]))
     reserved = {"glia", "ecosystem", "name", "description", "currency", "key", "attributes"}
+    rest: dict[str, Any] = {}
     for key, value in (header.get("attributes") or {}).items():
-        if value is not None:
+        if _plain_cell(value, typed):
             rows.append((_attribute_column(str(key), reserved), value))
+        else:
+            rest[str(key)] = value
+    if rest:
+        rows.append(("attributes", _json_attributes(rest)))
     return rows
 
 
@@ -1318,11 +1361,11 @@ def _write_csv(
         with (folder / f"{ECOSYSTEM_TABLE}.csv").open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["key", "value"])
-            for key, value in _header_rows(header):
+            for key, value in _header_rows(header, typed=False):
                 writer.writerow([key, _value_text(value)])
         for section in SECTIONS:
             items = sections.get(section, ())
-            plan = _SectionPlan(section, items)
+            plan = _SectionPlan(section, items, typed=False)
             file: IO[str] | None = None
             try:
                 for record in items:
@@ -1330,7 +1373,7 @@ def _write_csv(
                         file = (folder / f"{section}.csv").open("w", encoding="utf-8", newline="")
                         writer = csv.writer(file)
                         writer.writerow(plan.columns)
-                    writer.writerow(plan.cells(record, typed=False))
+                    writer.writerow(plan.cells(record))
                     counts[section] += 1
             finally:
                 if file is not None:
@@ -1338,17 +1381,28 @@ def _write_csv(
     return counts
 
 
+def _excel_exact(number: float) -> bool:
+    """Whether a number survives a workbook: openpyxl writes 16 significant digits."""
+    if not math.isfinite(number):
+        return False
+    shown = format(number, ".16g")
+    if isinstance(number, int):
+        return shown == str(number)  # an exponent would read back as a float
+    return float(shown) == number
+
+
 def _xlsx_value(value: Any, sheet: Any) -> Any:
     """A value as a workbook cell: numbers stay numbers where exact, text stays text."""
     from openpyxl.cell.cell import ERROR_CODES, WriteOnlyCell
 
-    if value is None or isinstance(value, bool | int):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, int | float):
+        return value if _excel_exact(value) else _value_text(value)
     if isinstance(value, Decimal):
         as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+        exact = Decimal(repr(as_float)) == value and _excel_exact(as_float)
+        return as_float if exact else format(value, "f")
     if isinstance(value, dt.date):
         return value
     text = str(value)
@@ -1373,20 +1427,27 @@ def _write_xlsx(
 
     counts = dict.fromkeys(SECTIONS, 0)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(ECOSYSTEM_TABLE)
-    sheet.append(["key", "value"])
-    for key, value in _header_rows(header):
-        sheet.append([key, _xlsx_value(value, sheet)])
-    for section in SECTIONS:
-        items = sections.get(section, ())
-        plan = _SectionPlan(section, items)
-        sheet = None
-        for record in items:
-            if sheet is None:
-                sheet = workbook.create_sheet(section)
-                sheet.append(plan.columns)
-            sheet.append([_xlsx_value(v, sheet) for v in plan.cells(record, typed=True)])
-            counts[section] += 1
+    try:
+        sheet = workbook.create_sheet(ECOSYSTEM_TABLE)
+        sheet.append(["key", "value"])
+        for key, value in _header_rows(header, typed=True):
+            sheet.append([key, _xlsx_value(value, sheet)])
+        for section in SECTIONS:
+            items = sections.get(section, ())
+            plan = _SectionPlan(section, items, typed=True)
+            sheet = None
+            for record in items:
+                if sheet is None:
+                    sheet = workbook.create_sheet(section)
+                    sheet.append(plan.columns)
+                sheet.append([_xlsx_value(v, sheet) for v in plan.cells(record)])
+                counts[section] += 1
+    except BaseException:
+        # Finish the sheets' temporary files now, not in a noisy garbage collection.
+        for open_sheet in workbook.worksheets:
+            with contextlib.suppress(Exception):  # the first error is the one to see
+                open_sheet.close()
+        raise
     # atomic_output opens a text file; the workbook is a zip written to its bytes.
     with atomic_output(path) as out:
         workbook.save(out.buffer)  # type: ignore[attr-defined]

@@ -244,9 +244,9 @@ class ReferenceIndex:
         for loc, raw, wrong in rows:
             self.counts[section] += 1
             ident = raw.get("id")
-            if isinstance(table, dict) and isinstance(ident, str) and "id" not in wrong:
-                if (dup := self._register(section, table, ident, loc)) is not None:
-                    problems.append(dup)
+            known_id = isinstance(table, dict) and isinstance(ident, str) and "id" not in wrong
+            if known_id and (dup := self._register(section, table, ident, loc)) is not None:  # type: ignore[arg-type]
+                problems.append(dup)
             for column, what, known in self._references(section):
                 if column in wrong:
                     continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["InvalidInput", "Location", "Problem", "format_value"]
 
@@ -18,14 +18,14 @@ __all__ = ["InvalidInput", "Location", "Problem", "format_value"]
 MAX_PROBLEMS = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where a record came from.
 
     ``source`` is a file name (or ``<memory>``), ``section`` the section of the
     native file or the sheet of a workbook, ``row`` the 1-based item number in a
     section (or the spreadsheet row number, header included), ``line`` the line
-    in a text file when it is known.
+    in a text file when it is known. A named tuple, because one is made for
+    every row read: cheaper than a dataclass by a factor of three.
     """
 
     source: str = "<memory>"

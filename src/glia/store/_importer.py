@@ -393,7 +393,7 @@ def import_source(
     result = check_stream(
         source.header, source.rows, source.name, sink, source.problems, progress=progress
     )
-    problems = conflict + result.problems
+    problems = conflict + source.refine(result.problems)
     total = len(conflict) + result.total
     if total or result.header is None or sink is None or target is None:
         raise InvalidInput(problems, total)
