@@ -121,8 +121,9 @@ def print_summary(summary: Summary) -> None:
     counts = Table("records", "count", title="Counts by kind", title_justify="left")
     for section, n in info.counts.items():
         counts.add_row(section, f"{n:,}")
-    for kind, n in sorted(summary.participants_by_kind.items()):
-        counts.add_row(f"  participants: {kind}", f"{n:,}")
+        if section == "participants":
+            for kind, k in sorted(summary.participants_by_kind.items(), reverse=True):
+                counts.add_row(f"  {kind}", f"{k:,}")
     console.print(counts)
     clusters = Table("cluster", "name", "kind", "members", title="Clusters", title_justify="left")
     for c in summary.clusters:
