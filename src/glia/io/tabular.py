@@ -446,15 +446,16 @@ class _Columns:
         self.capabilities = section == "participants" and "capabilities" in present
         self.needs = section == "opportunities" and "needs" in present
         self.impact = [(c, c.removeprefix("impact_")) for c in IMPACT_COLUMNS if c in present]
+        # Rows need ``finish`` only for these; a JSON attributes column only
+        # when its cell is filled (the common case in large files: it is empty).
         self.plain = not (
             self.attributes
             or self.unnamed
-            or self.json_column is not None
             or self.lists
             or self.capabilities
             or self.needs
             or self.impact
-            or "" in self.names
+            or self.names.count("") > (self.json_column is not None)
         )
 
     def finish(
@@ -547,7 +548,7 @@ class _NativeTables(_TabularSource):
     ) -> Iterator[tuple[Location, Any]]:
         # The hot path of a large import: one dict comprehension per row.
         names, width, plain, source = columns.names, columns.width, columns.plain, self.name
-        finish, report = columns.finish, self._report
+        finish, report, json_column = columns.finish, self._report, columns.json_column
         for number, row in rows:
             raw = {k: v for k, v in zip(names, row, strict=False) if v}
             if len(row) > width:
@@ -559,7 +560,9 @@ class _NativeTables(_TabularSource):
             if not raw:
                 continue
             where = Location(source, label, number)
-            if not plain:
+            if not plain or (
+                json_column is not None and json_column < len(row) and row[json_column]
+            ):
                 raw = finish(raw, row, where, _text_scalar)
             yield where, raw
 

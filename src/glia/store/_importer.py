@@ -184,25 +184,33 @@ class StoreSink:
         bulk_insert(self.conn, role_player, player_cols, players)
 
     def _write_ties(self, records: list[Tie], index: ReferenceIndex) -> None:
-        eco, who, date, layer = self.eco, index.participants, self.date, _LAYER
+        # The hottest loop of a large import (ten million rows): locals only,
+        # and conversions called only for the values that are present.
+        eco, who, layer = self.eco, index.participants, _LAYER
         self._vocabulary(tie_type, self.tie_types, {t.type for t in records if t.type})
         types = self.tie_types
-        rows = [
-            (
-                eco,
-                i,
-                who[t.source],
-                who[t.target],
-                layer[t.layer],
-                types[t.type] if t.type else None,
-                t.weight,
-                t.directed,
-                date(t.since),
-                date(t.until),
-                json_text(t.attributes),
+        as_text = self.date is date_text
+        rows = []
+        for i, t in zip(self._indexes("ties", len(records)), records, strict=True):
+            since, until, attributes, kind = t.since, t.until, t.attributes, t.type
+            if as_text:
+                since = since.isoformat() if since else None  # type: ignore[assignment]
+                until = until.isoformat() if until else None  # type: ignore[assignment]
+            rows.append(
+                (
+                    eco,
+                    i,
+                    who[t.source],
+                    who[t.target],
+                    layer[t.layer],
+                    types[kind] if kind else None,
+                    t.weight,
+                    t.directed,
+                    since,
+                    until,
+                    json_text(attributes) if attributes else None,
+                )
             )
-            for i, t in zip(self._indexes("ties", len(records)), records, strict=True)
-        ]
         cols = (
             "ecosystem_id",
             "idx",
