@@ -176,7 +176,7 @@ def test_a_file_beyond_the_size_limit_is_refused_before_reading(tmp_path: Path) 
         f.truncate(2 * 1024**3)
     found = _problems(path)
     assert len(found) == 1
-    assert "at most 512.0 MiB (this one is 2.0 GiB)" in found[0]
+    assert "at most 64.0 MiB (this one is 2.0 GiB)" in found[0]
     assert "CSV files" in found[0]
 
 

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: Largest YAML/JSON document read whole (``GLIA_MAX_DOCUMENT_BYTES`` overrides).
-MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 NativeFormat = Literal["yaml", "json"]
 
