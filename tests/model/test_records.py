@@ -160,3 +160,46 @@ def test_problems_read_as_sentences() -> None:
         == "f.csv, ties.csv, row 7, column weight: got '2', expected a value less than or equal to 1"
     )
     assert p.as_dict()["row"] == 7
+
+
+# -- the bulk path for ties agrees with the Tie model ------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from glia.model import ReferenceIndex, validate_tie_rows  # noqa: E402
+
+_values = {
+    "from": st.sampled_from(["a", "b", " a", "", 3]),
+    "to": st.sampled_from(["a", "b", "c", None]),
+    "layer": st.sampled_from(["formal", "informal", "social", 1]),
+    "type": st.sampled_from(["trust", "Trust", "reports-to", None, ""]),
+    "weight": st.sampled_from([0, 0.5, "0.8", 1, 1.5, -0.1, "x", float("nan")]),
+    "directed": st.sampled_from([True, False, "true", "no", "maybe", 1, 2]),
+    "since": st.sampled_from(["2024-01-01", "2024-13-01", None, "2025-06-30"]),
+    "until": st.sampled_from(["2024-06-01", None, "yesterday"]),
+    "attributes": st.sampled_from([{}, {"k": 1}, {"k": [1]}, "x"]),
+    "colour": st.just("red"),
+}
+_rows = st.fixed_dictionaries({}, optional=_values)
+
+
+@given(raw=_rows)
+def test_bulk_tie_rows_accept_exactly_what_the_model_accepts(raw: dict[str, object]) -> None:
+    try:
+        expected = Tie.model_validate(raw).model_dump(by_alias=True, exclude_defaults=True)
+    except ValidationError:
+        expected = None
+    good, problems, _ = validate_tie_rows([(Location("t", "ties", 1), raw)])
+    index = ReferenceIndex()
+    index.add_participants([(Location(), Participant(id=p)) for p in ("a", "b", "c")])
+    rule_problems = index.add_ties(good)
+    known = isinstance(raw.get("from"), str) and raw.get("from") in ("a", "b")
+    known = known and raw.get("to") in ("a", "b", "c")
+    if expected is None:
+        assert problems or rule_problems
+    else:
+        assert not problems and len(good) == 1
+        assert good[0][1] == expected
+        if known:
+            assert rule_problems == []

@@ -4,7 +4,13 @@ No input or output happens here; readers in :mod:`glia.io` turn files into
 raw rows, and this package turns rows into records, or into problems.
 """
 
-from ._check import SECTIONS, ReferenceIndex, problems_from_error, validate_rows
+from ._check import (
+    SECTIONS,
+    ReferenceIndex,
+    problems_from_error,
+    validate_rows,
+    validate_tie_rows,
+)
 from ._ecosystem import (
     CollectingSink,
     DocumentRows,
@@ -65,4 +71,5 @@ __all__ = [
     "record_fields",
     "validate_document",
     "validate_rows",
+    "validate_tie_rows",
 ]

@@ -118,7 +118,10 @@ class CollectingSink:
         self.records: dict[str, list[Any]] = {s: [] for s in SECTIONS}
 
     def write(self, section: str, records: list[tuple[Location, Any]], index: object) -> None:
-        self.records[section].extend(rec for _, rec in records)
+        if section == "ties":  # ties travel as checked dicts (see validate_tie_rows)
+            self.records[section].extend(Tie.model_validate(rec) for _, rec in records)
+        else:
+            self.records[section].extend(rec for _, rec in records)
 
     def ecosystem(self, header: Header) -> Ecosystem:
         values: dict[str, Any] = header.model_dump()

@@ -166,6 +166,11 @@ class Role(Record):
     attributes: Attributes = Field(default_factory=dict)
 
 
+#: The rules of a tie beyond its fields, shared with the bulk path of :mod:`._check`.
+TIE_DATES = "until must not be before since"
+TIE_SELF_LOOP = "a tie joins two different participants"
+
+
 class Tie(Record):
     """A relationship between two participants on the formal or informal layer."""
 
@@ -186,9 +191,9 @@ class Tie(Record):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Tie:
         if self.since and self.until and self.until < self.since:
-            raise ValueError("until must not be before since")
+            raise ValueError(TIE_DATES)
         if self.source == self.target:
-            raise ValueError("a tie joins two different participants")
+            raise ValueError(TIE_SELF_LOOP)
         return self
 
 

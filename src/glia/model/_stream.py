@@ -20,9 +20,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ._check import SECTIONS, ReferenceIndex, problems_from_error, validate_rows
+from ._check import (
+    SECTIONS,
+    ReferenceIndex,
+    problems_from_error,
+    validate_rows,
+    validate_tie_rows,
+)
 from ._problems import MAX_PROBLEMS, NO_VALUE, Location, Problem
-from ._records import FORMAT_VERSION, Attributes, Currency, Name, Record, Text
+from ._records import FORMAT_VERSION, Attributes, Currency, Name, Record, Text, Tie
 
 __all__ = ["HEADER_FIELDS", "Header", "Sink", "StreamResult", "check_stream"]
 
@@ -157,7 +163,11 @@ def _check_stream(
     for section, model in SECTIONS.items():
         done = 0
         for batch in _batches(rows(section), batch_size):
-            good, bad, rejected = validate_rows(model, batch)
+            good: list[tuple[Location, Any]]
+            if model is Tie:
+                good, bad, rejected = validate_tie_rows(batch)
+            else:
+                good, bad, rejected = validate_rows(model, batch)
             found.extend(bad)
             found.extend(index.add_rejected(section, rejected))
             found.extend(index.add(section, good))

@@ -29,7 +29,6 @@ from ..model import (
     Problem,
     ReferenceIndex,
     Role,
-    Tie,
     check_stream,
 )
 from ..model._problems import NO_VALUE
@@ -183,29 +182,38 @@ class StoreSink:
         player_cols = ("ecosystem_id", "role_idx", "position", "participant_idx")
         bulk_insert(self.conn, role_player, player_cols, players)
 
-    def _write_ties(self, records: list[Tie], index: ReferenceIndex) -> None:
+    def _write_ties(self, records: list[dict[str, Any]], index: ReferenceIndex) -> None:
         # The hottest loop of a large import (ten million rows): locals only,
-        # and conversions called only for the values that are present.
-        eco, who, layer = self.eco, index.participants, _LAYER
-        self._vocabulary(tie_type, self.tie_types, {t.type for t in records if t.type})
+        # endpoints as resolved by the check, conversions only for values present.
+        eco, layer = self.eco, _LAYER
+        self._vocabulary(tie_type, self.tie_types, {t["type"] for t in records if "type" in t})
         types = self.tie_types
         as_text = self.date is date_text
+        sources, targets = index.tie_endpoints
         rows = []
-        for i, t in zip(self._indexes("ties", len(records)), records, strict=True):
-            since, until, attributes, kind = t.since, t.until, t.attributes, t.type
+        for i, t, source, target in zip(
+            self._indexes("ties", len(records)), records, sources, targets, strict=True
+        ):
+            get = t.get
+            since, until, attributes, kind = (
+                get("since"),
+                get("until"),
+                get("attributes"),
+                get("type"),
+            )
             if as_text:
-                since = since.isoformat() if since else None  # type: ignore[assignment]
-                until = until.isoformat() if until else None  # type: ignore[assignment]
+                since = since.isoformat() if since else None
+                until = until.isoformat() if until else None
             rows.append(
                 (
                     eco,
                     i,
-                    who[t.source],
-                    who[t.target],
-                    layer[t.layer],
+                    source,
+                    target,
+                    layer[t["layer"]],
                     types[kind] if kind else None,
-                    t.weight,
-                    t.directed,
+                    get("weight", 1.0),
+                    get("directed", False),
                     since,
                     until,
                     json_text(attributes) if attributes else None,
