@@ -89,8 +89,9 @@ def _floor(url: str, ties: Path) -> int:
                         conn.exec_driver_sql("INSERT INTO floor_tie VALUES (?,?,?,?,?)", batch)
                         n += len(batch)
                         batch = []
-                conn.exec_driver_sql("INSERT INTO floor_tie VALUES (?,?,?,?,?)", batch)
-                n += len(batch)
+                if batch:
+                    conn.exec_driver_sql("INSERT INTO floor_tie VALUES (?,?,?,?,?)", batch)
+                    n += len(batch)
         conn.exec_driver_sql("DROP TABLE floor_tie")
     engine.dispose()
     return n
