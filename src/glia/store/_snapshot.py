@@ -10,7 +10,8 @@ million Python objects held at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -199,28 +200,46 @@ def _read_columns(
     order_by = ", ".join(f'"{c}"' for c in order)
     where = f'FROM "{table.name}" WHERE ecosystem_id = {int(eco)} ORDER BY {order_by}'
     result: dict[str, Any] = {}
-    # The driver's own cursor: SQLAlchemy's result rows would cost a Python
-    # object per row before NumPy sees the values.
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if numeric:
-            select_list = ", ".join(_expression(c, k, dialect) for c, k in numeric)
-            chunks = []
+    if numeric:
+        select_list = ", ".join(_expression(c, k, dialect) for c, k in numeric)
+        chunks = []
+        with _cursor(conn, table.name) as cursor:
             cursor.execute(f"SELECT {select_list} {where}")
             while rows := cursor.fetchmany(CHUNK):
                 chunks.append(np.array(rows, dtype=np.float64))
-            block = np.concatenate(chunks) if chunks else np.zeros((0, len(numeric)))
-            for i, (column, kind) in enumerate(numeric):
-                result[column] = _convert(np.ascontiguousarray(block[:, i]), kind)
-        if text:
-            names = ", ".join(f'"{c}"' for c in text)
+        block = np.concatenate(chunks) if chunks else np.zeros((0, len(numeric)))
+        for i, (column, kind) in enumerate(numeric):
+            result[column] = _convert(np.ascontiguousarray(block[:, i]), kind)
+    if text:
+        names = ", ".join(f'"{c}"' for c in text)
+        values: list[list[Any]] = [[] for _ in text]
+        with _cursor(conn, table.name) as cursor:
             cursor.execute(f"SELECT {names} {where}")
-            rows = cursor.fetchall()
-            for i, column in enumerate(text):
-                result[column] = [row[i] for row in rows]
+            while rows := cursor.fetchmany(CHUNK):
+                for i in range(len(text)):
+                    values[i].extend(row[i] for row in rows)
+        result.update(zip(text, values, strict=True))
+    return [result[c] for c, _ in columns]
+
+
+@contextmanager
+def _cursor(conn: Connection, name: str) -> Iterator[Any]:
+    """The driver's own cursor, streaming from the server on PostgreSQL.
+
+    SQLAlchemy's result rows would cost a Python object per row before NumPy
+    sees the values; psycopg's default cursor would hold the whole result in
+    memory, where a named (server-side) cursor sends it a chunk at a time.
+    """
+    dbapi: Any = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        cursor = dbapi.cursor(name=f"glia_snapshot_{name}")
+        cursor.itersize = CHUNK
+    else:
+        cursor = dbapi.cursor()
+    try:
+        yield cursor
     finally:
         cursor.close()
-    return [result[c] for c, _ in columns]
 
 
 def _codes(values: list[Any]) -> tuple[Int, list[str]]:
