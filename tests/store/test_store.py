@@ -200,3 +200,17 @@ def test_the_database_url_comes_from_the_environment(
         store.import_file(EXAMPLE)
     assert target.exists()
     assert not (tmp_path / "ignored" / "glia.db").exists()
+
+
+def test_the_name_given_wins_and_a_missing_name_is_a_problem(store: Store, tmp_path: Path) -> None:
+    nameless = tmp_path / "nameless.yaml"
+    nameless.write_text("glia: 1\nparticipants: [{id: ana}]\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        store.import_file(nameless)
+    assert [(p.column, p.expected) for p in caught.value.problems] == [
+        ("ecosystem", "the ecosystem's name")
+    ]
+    assert store.list() == []
+    result = store.import_file(nameless, name="Given")
+    assert result.ecosystem == "Given"
+    assert store.load("Given").participants[0].id == "ana"

@@ -406,8 +406,11 @@ def import_source(
             .returning(ecosystem.c.id)
         ).scalar_one()
         sink = StoreSink(conn, eco_id)
+    header_in = dict(source.header)
+    if name is not None:  # the name given wins over the file's (or its absence)
+        header_in["ecosystem"] = name
     result = check_stream(
-        source.header, source.rows, source.name, sink, source.problems, progress=progress
+        header_in, source.rows, source.name, sink, source.problems, progress=progress
     )
     problems = conflict + source.refine(result.problems)
     total = len(conflict) + result.total
