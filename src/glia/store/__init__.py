@@ -159,6 +159,13 @@ class Store:
             return summarize(conn, name)
 
     def snapshot(self, name: str) -> Snapshot:
-        """Column arrays for the engines (see :class:`Snapshot`)."""
+        """Column arrays for the engines (see :class:`Snapshot`).
+
+        All tables are read in one transaction that sees one state of the
+        database (SQLite's read transactions do; PostgreSQL is asked for
+        REPEATABLE READ), so an import running meanwhile cannot mix in.
+        """
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             return read_snapshot(conn, name)

@@ -202,14 +202,20 @@ def _read_columns(
     result: dict[str, Any] = {}
     if numeric:
         select_list = ", ".join(_expression(c, k, dialect) for c, k in numeric)
-        chunks = []
+        count = conn.exec_driver_sql(
+            f'SELECT COUNT(*) FROM "{table.name}" WHERE ecosystem_id = {int(eco)}'
+        ).scalar_one()
+        # One column-major block filled in place: no list of chunks to join,
+        # so the peak is the block and one chunk, not twice the block.
+        block = np.empty((len(numeric), count), dtype=np.float64)
+        filled = 0
         with _cursor(conn, table.name) as cursor:
             cursor.execute(f"SELECT {select_list} {where}")
             while rows := cursor.fetchmany(CHUNK):
-                chunks.append(np.array(rows, dtype=np.float64))
-        block = np.concatenate(chunks) if chunks else np.zeros((0, len(numeric)))
+                block[:, filled : filled + len(rows)] = np.array(rows, dtype=np.float64).T
+                filled += len(rows)
         for i, (column, kind) in enumerate(numeric):
-            result[column] = _convert(np.ascontiguousarray(block[:, i]), kind)
+            result[column] = _convert(block[i, :filled], kind)
     if text:
         names = ", ".join(f'"{c}"' for c in text)
         values: list[list[Any]] = [[] for _ in text]
