@@ -156,12 +156,6 @@ def upgrade() -> None:
         sa.Column("since", sa.Date(), nullable=True),
         sa.Column("until", sa.Date(), nullable=True),
         sa.Column("attributes", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["ecosystem_id"],
-            ["ecosystem.id"],
-            name=op.f("fk_tie_ecosystem_id_ecosystem"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("ecosystem_id", "idx", name=op.f("pk_tie")),
     )
     op.create_table(
@@ -184,18 +178,6 @@ def upgrade() -> None:
         sa.Column("participant_idx", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("position", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("cluster_idx", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["ecosystem_id", "cluster_idx"],
-            ["cluster.ecosystem_id", "cluster.idx"],
-            name=op.f("fk_membership_ecosystem_id_cluster"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["ecosystem_id", "participant_idx"],
-            ["participant.ecosystem_id", "participant.idx"],
-            name=op.f("fk_membership_ecosystem_id_participant"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "ecosystem_id", "participant_idx", "position", name=op.f("pk_membership")
         ),
@@ -231,18 +213,6 @@ def upgrade() -> None:
         sa.Column("participant_idx", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("capability_idx", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("level", sa.SmallInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["ecosystem_id", "capability_idx"],
-            ["capability.ecosystem_id", "capability.idx"],
-            name=op.f("fk_participant_capability_ecosystem_id_capability"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["ecosystem_id", "participant_idx"],
-            ["participant.ecosystem_id", "participant.idx"],
-            name=op.f("fk_participant_capability_ecosystem_id_participant"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "ecosystem_id",
             "participant_idx",
