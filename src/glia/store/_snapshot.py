@@ -149,17 +149,20 @@ def _expression(column: str, kind: str, dialect: str) -> str:
     quoted = f'"{column}"'
     if kind == "text":
         return quoted
+    # Every value a double: on PostgreSQL a bare literal or an integer mixed
+    # with one would come back as NUMERIC, i.e. one Decimal object per value.
+    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    null = f"CAST({_NULL} AS {real})"
     if kind == "day":
         days = (
             f"(julianday({quoted}) - 2440587.5)"
             if dialect == "sqlite"
             else f"({quoted} - DATE '1970-01-01')"
         )
-        return f"COALESCE({days}, {_NULL})"
+        return f"COALESCE(CAST({days} AS {real}), {null})"
     if kind == "bool":
-        return f"CASE WHEN {quoted} THEN 1.0 ELSE 0.0 END"
-    real = "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
-    return f"COALESCE(CAST({quoted} AS {real}), {_NULL})"
+        return f"CAST(CASE WHEN {quoted} THEN 1 ELSE 0 END AS {real})"
+    return f"COALESCE(CAST({quoted} AS {real}), {null})"
 
 
 def _convert(values: npt.NDArray[np.float64], kind: str) -> Any:
