@@ -63,6 +63,7 @@ __all__ = [
     "metadata",
     "migrate",
     "schema_revision",
+    "snapshot_of",
     "workspace_path",
 ]
 
@@ -169,3 +170,22 @@ class Store:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             return read_snapshot(conn, name)
+
+
+def snapshot_of(source: Ecosystem | Source) -> Snapshot:
+    """The snapshot of an ecosystem that is not in a store (a file, records).
+
+    It goes through a private in-memory SQLite store, so it is built by the
+    same code, and gives the same arrays, as :meth:`Store.snapshot`.
+    """
+    from sqlalchemy.pool import StaticPool
+
+    store = Store(make_engine("sqlite://", poolclass=StaticPool))
+    try:
+        migrate(store.engine)
+        result = store.import_source(
+            EcosystemSource(source) if isinstance(source, Ecosystem) else source
+        )
+        return store.snapshot(result.ecosystem)
+    finally:
+        store.close()

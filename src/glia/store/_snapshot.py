@@ -39,7 +39,7 @@ from ._tables import (
     tie_type,
 )
 
-__all__ = ["Snapshot", "read_snapshot"]
+__all__ = ["EXCHANGE_PERIODS", "Snapshot", "read_snapshot"]
 
 Int = npt.NDArray[np.int32]
 Small = npt.NDArray[np.int8]
@@ -67,6 +67,7 @@ class Snapshot:
     endpoint_kinds: tuple[str, ...]
     # participants
     participant_ids: list[str]
+    participant_names: list[str | None]
     participant_kind: Small
     participant_region: Int
     regions: list[str]
@@ -86,6 +87,7 @@ class Snapshot:
     holder_level: Small
     # roles
     role_ids: list[str]
+    role_names: list[str | None]
     player_role: Int
     player_participant: Int
     # ties
@@ -106,7 +108,12 @@ class Snapshot:
     exchange_kind: Small
     exchange_type: Small
     exchange_types: tuple[str, ...]
+    exchange_deliverable: list[str]
     exchange_value: Float
+    exchange_currency: Int
+    currencies: list[str]
+    exchange_period: Small
+    exchange_periods: tuple[str, ...]
     exchange_frequency: Float
     exchange_perceived_value: Float
     exchange_cost: Float
@@ -137,6 +144,8 @@ class Snapshot:
 
 
 _EXCHANGE_TYPES = ("goods", "service", "money", "contract", "knowledge", "benefit")
+#: Codes of ``Snapshot.exchange_period`` (``-1``: no period given).
+EXCHANGE_PERIODS = ("once", "week", "month", "quarter", "year")
 
 
 #: Stands for NULL in numeric columns read through SQL (a double no column holds).
@@ -263,12 +272,13 @@ def _codes(values: list[Any]) -> tuple[Int, list[str]]:
 def read_snapshot(conn: Connection, name: str) -> Snapshot:
     """Read the snapshot of ecosystem ``name``, table by table, into arrays."""
     eco = ecosystem_id(conn, name)
-    ids, kinds, region, capacity, rate, capital = _read_columns(
+    ids, names, kinds, region, capacity, rate, capital = _read_columns(
         conn,
         participant,
         eco,
         (
             ("slug", "text"),
+            ("name", "text"),
             ("kind", "small"),
             ("region", "text"),
             ("capacity_hours_per_week", "float"),
@@ -297,7 +307,9 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
         (("participant_idx", "int"), ("capability_idx", "int"), ("level", "small")),
         ("participant_idx", "capability_idx"),
     )
-    (role_ids,) = _read_columns(conn, role, eco, (("slug", "text"),), ("idx",))
+    role_ids, role_names = _read_columns(
+        conn, role, eco, (("slug", "text"), ("name", "text")), ("idx",)
+    )
     player_r, player_p = _read_columns(
         conn,
         role_player,
@@ -342,8 +354,15 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
             ("impact_internal_structure", "float"),
             ("impact_business_relationships", "float"),
             ("sequence", "float"),
+            ("deliverable", "text"),
+            ("currency", "text"),
+            ("period", "text"),
         ),
         ("idx",),
+    )
+    currency_code, currencies = _codes(ex[16])
+    period_code = np.array(
+        [-1 if p is None else EXCHANGE_PERIODS.index(p) for p in ex[17]], dtype=np.int8
     )
     ex_type = np.array(
         [-1 if t is None else _EXCHANGE_TYPES.index(t) for t in ex[5]], dtype=np.int8
@@ -374,6 +393,7 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
         exchange_kinds=EXCHANGE_KINDS,
         endpoint_kinds=ENDPOINT_KINDS,
         participant_ids=ids,
+        participant_names=names,
         participant_kind=kinds,
         participant_region=region_code,
         regions=regions,
@@ -390,6 +410,7 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
         holder_capability=holder_c,
         holder_level=holder_l,
         role_ids=role_ids,
+        role_names=role_names,
         player_role=player_r,
         player_participant=player_p,
         tie_source=t_src,
@@ -408,7 +429,12 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
         exchange_kind=ex[4],
         exchange_type=ex_type,
         exchange_types=_EXCHANGE_TYPES,
+        exchange_deliverable=ex[15],
         exchange_value=ex[6],
+        exchange_currency=currency_code,
+        currencies=currencies,
+        exchange_period=period_code,
+        exchange_periods=EXCHANGE_PERIODS,
         exchange_frequency=ex[7],
         exchange_perceived_value=ex[8],
         exchange_cost=ex[9],
