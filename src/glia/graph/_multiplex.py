@@ -145,7 +145,8 @@ def endpoints(snapshot: Snapshot, kind: npt.NDArray[np.int8], idx: Int) -> tuple
     n_roles = len(snapshot.role_ids)
     order = np.argsort(snapshot.player_role, kind="stable")
     players = snapshot.player_participant[order].astype(np.int32)
-    starts = np.searchsorted(snapshot.player_role[order], np.arange(n_roles + 1))
+    # one spare entry so that participant endpoints (masked below) index safely
+    starts = np.searchsorted(snapshot.player_role[order], np.arange(n_roles + 2))
     is_role = kind == role_code
     role = np.where(is_role, idx, 0)
     counts = np.where(is_role, starts[role + 1] - starts[role], 1).astype(np.int64)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Table
 
-from ._reader import ecosystem_id
+from ._reader import _info
 from ._tables import (
     ENDPOINT_KINDS,
     EXCHANGE_KINDS,
@@ -61,6 +61,8 @@ class Snapshot:
     """
 
     ecosystem: str
+    #: The ecosystem's currency (``None`` when the file names none).
+    currency: str | None
     layers: tuple[str, ...]
     participant_kinds: tuple[str, ...]
     exchange_kinds: tuple[str, ...]
@@ -271,7 +273,8 @@ def _codes(values: list[Any]) -> tuple[Int, list[str]]:
 
 def read_snapshot(conn: Connection, name: str) -> Snapshot:
     """Read the snapshot of ecosystem ``name``, table by table, into arrays."""
-    eco = ecosystem_id(conn, name)
+    info, row = _info(conn, name)
+    eco = info.id
     ids, names, kinds, region, capacity, rate, capital = _read_columns(
         conn,
         participant,
@@ -388,6 +391,7 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
     )
     return Snapshot(
         ecosystem=name,
+        currency=row.currency,
         layers=LAYERS,
         participant_kinds=PARTICIPANT_KINDS,
         exchange_kinds=EXCHANGE_KINDS,
