@@ -11,6 +11,8 @@ The one front door for scripts and notebooks::
     glia.export(eco, "graphml", "northbridge.graphml")
 """
 
+from typing import TYPE_CHECKING
+
 from .io import read
 from .io.export import EXPORT_FORMATS, export
 from .model import (
@@ -31,8 +33,13 @@ from .store import Snapshot, Store
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from .analysis import Analysis, AnalysisError, analyze
+
 __all__ = [
     "EXPORT_FORMATS",
+    "Analysis",
+    "AnalysisError",
     "AssetImpact",
     "Cluster",
     "Ecosystem",
@@ -48,6 +55,17 @@ __all__ = [
     "Store",
     "Tie",
     "__version__",
+    "analyze",
     "export",
     "read",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``glia.analyze`` and its types, imported on first use (SciPy and networkit
+    take a second or two to load, which commands that do not analyse should not pay)."""
+    if name in ("analyze", "Analysis", "AnalysisError"):
+        from . import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'glia' has no attribute {name!r}")

@@ -65,7 +65,18 @@ def test_version() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["init", "import", "export", "list", "show", "validate", "schema", "generate", "demo"],
+    [
+        "init",
+        "import",
+        "export",
+        "list",
+        "show",
+        "validate",
+        "schema",
+        "generate",
+        "demo",
+        "analyze",
+    ],
 )
 def test_every_command_has_help_with_an_example(command: str) -> None:
     code, out, _ = glia(command, "--help")
@@ -164,6 +175,8 @@ def test_demo_imports_the_example_and_shows_it(workspace: Path) -> None:
     code, out, _ = glia("demo", "--workspace", workspace)
     assert code == 0
     assert "Northbridge" in out and "Layers" in out
+    assert "Single points of failure" in out
+    assert "<svg" in (workspace / "northbridge-report.html").read_text()
     with Store.open(workspace=workspace) as store:
         assert store.load("Northbridge") == read(EXAMPLE)
 

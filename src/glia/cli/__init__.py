@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import ecosystems, tools
+from . import analysis, ecosystems, tools
 
 __all__ = ["app", "main"]
 
@@ -43,6 +43,7 @@ def _root(
 
 ecosystems.register(app)
 tools.register(app)
+analysis.register(app)
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ def demo(
         bool, typer.Option("--fresh/--keep", help="Start from an empty workspace.")
     ] = True,
 ) -> None:
-    """Import the Northbridge example into a workspace and show what it holds.
+    """Import the Northbridge example into a workspace, analyse it and write its report.
 
     Example: glia demo --workspace ./demo
     """
@@ -76,8 +76,22 @@ def demo(
     except OSError as exc:
         fail(f"cannot use workspace {path}: {exc}")
     print_summary(summary)
+    from ..analysis import analyze
+    from ..report import findings, html_report
+
+    with Store.open(workspace=path) as store:
+        analysis = analyze(store.snapshot(result.ecosystem))
+    report = path / "northbridge-report.html"
+    report.write_text(html_report(analysis), encoding="utf-8")
+    console.print()
+    for section in findings(analysis, top=5):
+        console.print(f"[bold]{section.title}[/]")
+        for line in section.lines[:2]:
+            console.print(f"  {line}", highlight=False)
+    console.print(f"\nThe full report: [bold]{report}[/] (open it in a browser).")
     console.print(
-        "\nNext: [bold]glia show Northbridge[/], "
+        "\nNext: [bold]glia analyze Northbridge --format json[/], "
+        "[bold]glia show Northbridge[/], "
         "[bold]glia export Northbridge --format graphml -o northbridge.graphml[/], "
         f"with --workspace {path}."
     )

@@ -1,0 +1,346 @@
+"""Benchmark: ``glia.analyze`` on generated ecosystems, against NetworkX in the same run.
+
+For each size a generated ecosystem (seed 1, ties about 10x participants) is
+written as CSV and turned into a snapshot once; the snapshot is cached under
+``bench/out/analysis/`` so later runs skip the (slow, separately
+benchmarked) import. Then, each in a fresh child process so that its peak
+memory is its own:
+
+- ``analyze``: the full ``glia.analyze(snapshot)``: every layer's measures,
+  MICMAC, communities, brokerage, sweet spot, value network analysis, flows,
+  health and single points of failure; wall time per stage and peak RSS;
+- ``shared-glia``: the measure set NetworkX also has, on the combined layer
+  only: building the graph, degree, harmonic closeness, betweenness,
+  eigenvector, PageRank, core number, Burt's constraint and effective size,
+  communities;
+- ``shared-networkx``: the same set through NetworkX 3 on the same arrays
+  (graph built in one ``add_weighted_edges_from`` call; betweenness and
+  closeness sampled with the same number of sources when Glia samples;
+  Louvain for communities, NetworkX has no Leiden of its own), cut at 10
+  minutes. ``networkx / glia`` is the speed-up on the shared set.
+
+Usage::
+
+    python bench/bench_analysis.py --sizes 10000 100000 1000000 --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / "out" / "analysis"
+NETWORKX_LIMIT = 600
+START = "<!-- analysis benchmark: start -->"
+END = "<!-- analysis benchmark: end -->"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _snapshot_path(n: int) -> Path:
+    return CACHE / f"snapshot-{n}.pickle"
+
+
+def _prepare(n: int) -> dict[str, Any]:
+    path = _snapshot_path(n)
+    if path.exists():
+        return {"cached": True}
+    from glia.generate import write_generated
+    from glia.io import open_source
+    from glia.store import snapshot_of
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "eco"
+        write_generated(folder, n, seed=1)
+        source = open_source(folder)
+        try:
+            snap = snapshot_of(source)
+        finally:
+            source.close()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        pickle.dump(snap, f, protocol=5)
+    return {"cached": False, "seconds": time.perf_counter() - started}
+
+
+def _load(n: int) -> Any:
+    with _snapshot_path(n).open("rb") as f:
+        return pickle.load(f)
+
+
+def _analyze(n: int) -> dict[str, Any]:
+    from glia.analysis import analyze
+
+    snap = _load(n)
+    before = _peak_mb()
+    started = time.perf_counter()
+    result = analyze(snap)
+    seconds = time.perf_counter() - started
+    combined = result.centrality["combined"]
+    return {
+        "participants": snap.n_participants,
+        "ties": snap.n_ties,
+        "exchanges": len(snap.exchange_source),
+        "seconds": seconds,
+        "stages": result.timings,
+        "peak_mb": _peak_mb(),
+        "loaded_mb": before,
+        "sampled": combined.sampled,
+        "sample_size": combined.sample_size,
+        "error": combined.error,
+    }
+
+
+def _shared_glia(n: int) -> dict[str, Any]:
+    from glia.analysis import centrality, communities
+    from glia.graph import build
+
+    snap = _load(n)
+    started = time.perf_counter()
+    layer = build(snap).combined
+    built = time.perf_counter()
+    c = centrality(layer, seed=1)
+    measured = time.perf_counter()
+    communities(layer, seed=1)
+    done = time.perf_counter()
+    return {
+        "seconds": done - started,
+        "build": built - started,
+        "centrality": measured - built,
+        "communities": done - measured,
+        "sampled": c.sampled,
+        "sample_size": c.sample_size,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _shared_networkx(n: int, sample_size: int) -> dict[str, Any]:
+    import networkx as nx
+    import numpy as np
+
+    from glia.graph import build
+
+    snap = _load(n)
+    layer = build(snap).combined
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    g = nx.Graph()
+    g.add_nodes_from(range(layer.n))
+    g.add_weighted_edges_from(
+        zip(layer.edge_u.tolist(), layer.edge_v.tolist(), layer.edge_weight.tolist(), strict=True)
+    )
+    d = nx.DiGraph()
+    d.add_nodes_from(range(layer.n))
+    d.add_weighted_edges_from(
+        zip(layer.source.tolist(), layer.target.tolist(), layer.weight.tolist(), strict=True)
+    )
+    times["build"] = time.perf_counter() - t
+
+    def step(name: str, fn: Any) -> None:
+        started = time.perf_counter()
+        fn()
+        times[name] = time.perf_counter() - started
+        print(json.dumps({"partial": times}), flush=True)
+
+    rng = np.random.default_rng(1)
+    sources = None
+    if sample_size:
+        sources = rng.choice(layer.n, size=min(sample_size, layer.n), replace=False).tolist()
+    step("degree", lambda: (dict(g.degree()), dict(d.in_degree()), dict(d.out_degree())))
+    step("harmonic", lambda: nx.harmonic_centrality(g, sources=sources))
+    step(
+        "betweenness",
+        lambda: nx.betweenness_centrality(g, k=len(sources) if sources else None, seed=1),
+    )
+    step("eigenvector", lambda: nx.eigenvector_centrality_numpy(g, weight="weight"))
+    step("pagerank", lambda: nx.pagerank(d, weight="weight"))
+    step("core_number", lambda: nx.core_number(g))
+    step("constraint", lambda: nx.constraint(g, weight="weight"))
+    step("effective_size", lambda: nx.effective_size(g, weight="weight"))
+    step("communities", lambda: nx.community.louvain_communities(g, weight="weight", seed=1))
+    return {"seconds": sum(times.values()), "steps": times, "peak_mb": _peak_mb()}
+
+
+def _child(args: argparse.Namespace) -> None:
+    import networkit  # noqa: F401  (its import, ~3 s with scikit-learn present, is not timed)
+
+    if args.step == "prepare":
+        out = _prepare(args.n)
+    elif args.step == "analyze":
+        out = _analyze(args.n)
+    elif args.step == "shared-glia":
+        out = _shared_glia(args.n)
+    else:
+        out = _shared_networkx(args.n, args.sample_size)
+    print(json.dumps(out), flush=True)
+
+
+def _run(step: str, n: int, *extra: str, timeout: float | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", step, "--n", str(n), *extra]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        stdout = proc.stdout
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout or b""
+        stdout = out.decode() if isinstance(out, bytes) else out
+        partial = [json.loads(x) for x in stdout.splitlines() if x.startswith('{"partial"')]
+        return {"timeout": True, "partial": partial[-1]["partial"] if partial else {}}
+    if proc.returncode != 0:
+        raise SystemExit(f"{step} {n} failed:\n{proc.stderr[-4000:]}")
+    return dict(json.loads(stdout.strip().splitlines()[-1]))
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; Python {platform.python_version()}"
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| participants | ties | analyze | peak MB | slowest stages | shared set: Glia | "
+        "NetworkX | NetworkX / Glia |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        a, g, x = r["analyze"], r["glia"], r["networkx"]
+        stages = sorted(a["stages"].items(), key=lambda kv: -kv[1])[:3]
+        slow = ", ".join(f"{k} {v:.1f} s" for k, v in stages)
+        if x is None:
+            nx_cell, ratio = "not run", "-"
+        elif x.get("timeout"):
+            done = x.get("partial", {})
+            part = sum(done.values())
+            nx_cell = f"> {NETWORKX_LIMIT} s (done: {', '.join(done) or 'nothing'})"
+            ratio = f"> {max(NETWORKX_LIMIT, part) / g['seconds']:.0f}x"
+        else:
+            nx_cell = f"{x['seconds']:.1f} s"
+            ratio = f"{x['seconds'] / g['seconds']:.0f}x"
+        lines.append(
+            f"| {a['participants']:,} | {a['ties']:,} | {a['seconds']:.1f} s | "
+            f"{a['peak_mb']:,.0f} | {slow} | {g['seconds']:.1f} s | {nx_cell} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
+    sampled = [
+        f"{r['analyze']['participants']:,}: {r['analyze']['sample_size']} sources, error "
+        + ", ".join(f"{k} {v:.4f}" for k, v in r["analyze"]["error"].items())
+        for r in rows
+        if r["analyze"]["sampled"]
+    ]
+    body = "\n".join(
+        [
+            START,
+            "## Analysis (`make bench-analysis`)",
+            "",
+            f"Machine: {_machine()}. Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+            "",
+            f"Command: `{command}`",
+            "",
+            _table(rows),
+            "",
+            "*analyze* is the whole `glia.analyze(snapshot)` (all four layers and every "
+            "engine), timed after the snapshot is loaded; *peak MB* is the child process's "
+            "maximum resident set, snapshot included. The *shared set* is what NetworkX also "
+            "computes, on the combined layer (see the script's docstring); NetworkX runs in "
+            f"its own process, cut at {NETWORKX_LIMIT} s.",
+            "",
+            "Sampled betweenness and closeness (combined layer): "
+            + ("; ".join(sampled) if sampled else "none (exact at every size)")
+            + ".",
+            "",
+            "Per-stage seconds of each run:",
+            "",
+            *[
+                f"- {r['analyze']['participants']:,}: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in r["analyze"]["stages"].items())
+                for r in rows
+            ],
+            *[
+                f"- NetworkX at {r['analyze']['participants']:,}: "
+                + ", ".join(
+                    f"{k} {v:.1f}"
+                    for k, v in (
+                        r["networkx"].get("steps") or r["networkx"].get("partial") or {}
+                    ).items()
+                )
+                for r in rows
+                if r["networkx"]
+            ],
+            END,
+        ]
+    )
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if START in text:
+        head, rest = text.split(START, 1)
+        tail = rest.split(END, 1)[1] if END in rest else ""
+        text = head + body + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--write", type=Path, help="Update this Markdown file's analysis section.")
+    parser.add_argument(
+        "--networkx-max", type=int, default=100_000, help="Largest size NetworkX is tried on."
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sample-size", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.step = args.child
+        _child(args)
+        return
+    rows = []
+    for n in args.sizes:
+        print(f"== {n:,} participants", flush=True)
+        print("   prepare:", _run("prepare", n), flush=True)
+        analysis = _run("analyze", n)
+        print(
+            f"   analyze: {analysis['seconds']:.1f} s, peak {analysis['peak_mb']:.0f} MB",
+            flush=True,
+        )
+        glia = _run("shared-glia", n)
+        print(f"   shared set, Glia: {glia['seconds']:.1f} s", flush=True)
+        networkx = None
+        if n <= args.networkx_max:
+            size = str(glia["sample_size"] if glia["sampled"] else 0)
+            networkx = _run("shared-networkx", n, "--sample-size", size, timeout=NETWORKX_LIMIT)
+            print(f"   shared set, NetworkX: {networkx}", flush=True)
+        rows.append({"analyze": analysis, "glia": glia, "networkx": networkx})
+    if args.write:
+        command = "python bench/bench_analysis.py --sizes " + " ".join(map(str, args.sizes))
+        _write(args.write, rows, command + f" --write {args.write}")
+    print(_table(rows))
+
+
+if __name__ == "__main__":
+    main()

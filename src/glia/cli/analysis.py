@@ -1,0 +1,183 @@
+"""``glia analyze``: see an ecosystem, as JSON, a table, or a self-contained HTML report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..io._files import atomic_output
+from ..model import InvalidInput
+from ..store import Store, UnknownEcosystem
+from ._common import WorkspaceOption, console, fail, report_problems
+
+__all__ = ["register"]
+
+#: The layer names (kept here so that ``glia --help`` does not import SciPy).
+LAYERS = ("formal", "informal", "combined", "exchange")
+
+
+class Format(StrEnum):
+    json = "json"
+    table = "table"
+    html = "html"
+
+
+def _source(target: str, workspace: Path | None) -> tuple[Any, Any]:
+    """A snapshot from the store (by name) or records from a file (by path)."""
+    path = Path(target)
+    if path.exists():
+        from ..io import read
+
+        return read(path), None
+    with Store.open(workspace=workspace) as store:
+        try:
+            snap = store.snapshot(target)
+        except UnknownEcosystem as exc:
+            fail(f"{exc} (and no file {target!r} exists)")
+        engine = store.engine
+
+        def attribute(name: str) -> list[Any]:
+            return _attribute(engine, target, name, snap.n_participants)
+
+        return snap, attribute
+
+
+def _attribute(engine: Any, ecosystem: str, name: str, n: int) -> list[Any]:
+    from sqlalchemy import select
+
+    from ..store._reader import ecosystem_id
+    from ..store._tables import participant
+
+    values: list[Any] = [None] * n
+    with engine.connect() as conn:
+        eco = ecosystem_id(conn, ecosystem)
+        rows = conn.execute(
+            select(participant.c.idx, participant.c.attributes).where(
+                participant.c.ecosystem_id == eco
+            )
+        )
+        for idx, attrs in rows:
+            if attrs and name in attrs:
+                values[idx] = attrs[name]
+    return values
+
+
+def analyze_(
+    target: Annotated[
+        str, typer.Argument(help="Ecosystem name in the workspace, or a file/folder to read.")
+    ],
+    format: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="json, table (the top of each measure) or html."),
+    ] = Format.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of the terminal.")
+    ] = None,
+    layers: Annotated[
+        str,
+        typer.Option("--layers", help=f"Comma-separated layers to measure ({', '.join(LAYERS)})."),
+    ] = ",".join(LAYERS),
+    group: Annotated[
+        str,
+        typer.Option(
+            "--group",
+            help="Grouping for brokerage and E-I: region, kind, cluster, cluster:<kind>, "
+            "attribute:<name>.",
+        ),
+    ] = "cluster",
+    method: Annotated[
+        str, typer.Option("--method", help="Leiden quality: modularity or cpm.")
+    ] = "modularity",
+    resolution: Annotated[float, typer.Option("--resolution", help="Leiden resolution.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (Leiden, sampling).")] = 0,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Discount rate per period for net present values.")
+    ] = 0.0,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Only ties alive on this date (YYYY-MM-DD).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Analyse an ecosystem: who connects whom, brokers, communities, the sweet spot,
+    value flows, health and single points of failure.
+
+    Example: glia analyze examples/northbridge.yaml --format html -o northbridge.html
+
+    Also: glia analyze Northbridge --format json --group region
+    """
+    day = None
+    if at is not None:
+        try:
+            day = dt.date.fromisoformat(at)
+        except ValueError:
+            fail(f"--at {at!r}: expected a date YYYY-MM-DD")
+    from ..analysis import AnalysisError, analyze
+
+    try:
+        source, attribute = _source(target, workspace)
+        result = analyze(
+            source,
+            layers=[x.strip() for x in layers.split(",") if x.strip()],
+            group=group,
+            method=method,
+            resolution=resolution,
+            seed=seed,
+            rate=rate,
+            at=day,
+            attribute=attribute,
+        )
+    except InvalidInput as exc:
+        report_problems(exc)
+    except (AnalysisError, OSError) as exc:
+        fail(str(exc))
+    if format is Format.json:
+        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
+        _emit(text + "\n", output)
+    elif format is Format.html:
+        from ..report import html_report
+
+        _emit(html_report(result), output)
+    else:
+        if output is not None:
+            with console.capture() as capture:
+                _tables(result)
+            _emit(capture.get(), output)
+        else:
+            _tables(result)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        with atomic_output(output) as out:
+            out.write(text)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc}")
+    console.print(f"Wrote [bold]{output}[/]")
+
+
+def _tables(result: Any) -> None:
+    from ..report import findings
+
+    for section in findings(result):
+        table = Table(title=section.title, title_justify="left", show_lines=False)
+        for column in section.columns:
+            table.add_column(column)
+        for row in section.rows:
+            table.add_row(*[str(x) for x in row])
+        console.print(table)
+        for line in section.lines:
+            console.print(f"  {line}", highlight=False)
+        console.print()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_)
