@@ -58,7 +58,7 @@ def bars(
 ) -> str:
     """Horizontal bars, one per label, longest first as given; negative values go left."""
     row = 20
-    left = 190
+    left = 230
     height = row * len(labels) + 30
     vals = [0.0 if not math.isfinite(v) else float(v) for v in values]
     lo = min([0.0, *vals])
@@ -75,7 +75,8 @@ def bars(
         y = 24 + i * row
         color = colors[i] if colors else PALETTE[0]
         a, b = sorted((zero, x(v)))
-        body.append(_text(left - 6, y + 12, label[:32], text_anchor="end", fill=INK))
+        short = label if len(label) <= 34 else label[:33] + "…"
+        body.append(_text(left - 6, y + 12, short, text_anchor="end", fill=INK))
         body.append(
             f'<rect x="{a:.1f}" y="{y + 3}" width="{max(b - a, 0.5):.1f}" height="{row - 6}" '
             f'fill="{color}"><title>{escape(label)}: {v:g}{unit}</title></rect>'
@@ -205,28 +206,30 @@ def _layout(
     Dense O(n^2) per step: meant for the few hundred nodes a picture can show.
     """
     rng = np.random.default_rng(seed)
-    pos = rng.random((n, 2))
+    angle = 2 * np.pi * np.arange(n) / max(n, 1)
+    pos = 0.5 + 0.4 * np.column_stack([np.cos(angle), np.sin(angle)])
+    pos += rng.normal(0, 0.01, (n, 2))
     if n <= 1:
-        return pos + 0.0 if n else pos
-    k = 1.0 / math.sqrt(n)
+        return np.full((n, 2), 0.5)
+    k = 1.2 / math.sqrt(n)
     t = 0.1
-    for _ in range(120):
+    for _ in range(200):
         delta = pos[:, None, :] - pos[None, :, :]
-        dist = np.hypot(delta[..., 0], delta[..., 1])
-        np.fill_diagonal(dist, 1.0)
-        dist = np.maximum(dist, 0.01)
+        dist = np.maximum(np.hypot(delta[..., 0], delta[..., 1]), 0.01)
         force = (k * k / dist**2)[..., None] * delta
-        np.einsum("iij->ij", force)[:] = 0.0
+        idx = np.arange(n)
+        force[idx, idx] = 0.0
         disp = force.sum(axis=1)
         d = pos[src] - pos[dst]
         dl = np.maximum(np.hypot(d[:, 0], d[:, 1]), 0.01)[:, None]
         pull = d * dl / k
         np.add.at(disp, src, -pull)
         np.add.at(disp, dst, pull)
+        # gravity keeps separate components on the page, near the rest
+        disp -= (pos - 0.5) * 3.0 * k * math.sqrt(n)
         length = np.maximum(np.hypot(disp[:, 0], disp[:, 1]), 1e-9)[:, None]
         pos += disp / length * np.minimum(length, t)
-        pos = np.clip(pos, -2.0, 3.0)
-        t *= 0.97
+        t = max(t * 0.97, 0.002)
     lo, hi = pos.min(axis=0), pos.max(axis=0)
     scaled: npt.NDArray[np.float64] = (pos - lo) / np.where(hi > lo, hi - lo, 1.0)
     return scaled
