@@ -230,7 +230,7 @@ def analyze(
         with _timed(timings, f"centrality.{name}"):
             measures[name] = centrality(mx.layer(name), **options)
         if mx.layer(name).n_edges == 0:
-            notes.append(f"the {name} layer has no ties: its measures are all zero or empty")
+            notes.append(f"the {name} layer has no ties: its measures are zero, Burt's undefined")
 
     micmac_layer = "exchange" if mx.exchange.n_arcs else "combined"
     with _timed(timings, "micmac"):

@@ -19,7 +19,8 @@ ones (it adds nothing to a strength, carries no PageRank, and is no contact
 in Burt's measures). Negative or non-finite weights are refused
 (:class:`~glia.analysis.AnalysisError`).
 
-Definitions, each checked against NetworkX 3.6 in the tests (to 1e-6):
+Definitions, each checked in the tests against NetworkX 3.6 (to 1e-6) or, for
+reach, a brute-force search:
 
 ``harmonic``
     ``networkx.harmonic_centrality`` on the undirected graph:
@@ -27,8 +28,8 @@ Definitions, each checked against NetworkX 3.6 in the tests (to 1e-6):
     ``harmonic_norm = h / (n - 1)``.
 ``betweenness``
     ``networkx.betweenness_centrality(G, normalized=True)`` on the
-    undirected graph: ``sum_{s != v != t} sigma_st(v) / sigma_st``, divided
-    by ``(n - 1)(n - 2) / 2`` pairs.
+    undirected graph: ``sigma_st(v) / sigma_st`` summed over unordered pairs
+    ``{s, t}`` without ``v``, divided by their number ``(n - 1)(n - 2) / 2``.
 ``eigenvector``
     ``networkx.eigenvector_centrality_numpy(G, weight="weight")``: the
     Perron vector of the weighted adjacency, unit Euclidean norm, entries
@@ -51,8 +52,10 @@ Definitions, each checked against NetworkX 3.6 in the tests (to 1e-6):
     ``networkx.core_number`` (networkit ``CoreDecomposition``).
 ``constraint``, ``effective_size``, ``efficiency``
     Burt (1992), *Structural Holes*, ch. 2, as ``networkx.constraint`` and
-    ``networkx.effective_size(G, weight="weight")`` compute them (their
-    sparse path, the one used for a whole graph): with ``p_uv = w_uv / s_u``
+    ``networkx.effective_size(G, nodes=G, weight="weight")`` compute them
+    (for the latter, NetworkX's iterative path: the sparse path it takes for
+    a whole graph divides by the wrong row maximum on weighted graphs in
+    3.6, networkx/networkx#8906): with ``p_uv = w_uv / s_u``
     (``s_u`` the strength) and ``m_vw = w_vw / max_x w_vx``,
     ``constraint(u) = sum_{v in N(u)} (p_uv + sum_w p_uw p_wv)^2``,
     ``effective_size(u) = sum_{v in N(u)} (1 - sum_w p_uw m_vw)``,
@@ -84,9 +87,7 @@ Why hand-written code, where libraries exist:
   networkit's exact ``Betweenness``/``HarmonicCloseness`` (exact runs) or a
   one-source-at-a-time NumPy Brandes over SciPy BFS distances (sampled).
 - *Burt's measures*: NetworkX's sparse path forms dense ``n x n`` products
-  (and, in 3.6, divides ``effective_size`` by the wrong row maximum on
-  weighted graphs: networkx/networkx#8906; Glia matches its iterative path,
-  which follows the definition); its loop path is pure Python. Both sums run
+  (and has the bug above); its loop path is pure Python. Both sums run
   over pairs of neighbours that are themselves tied, i.e. over triangles, so
   Glia lists the triangles once (the degree-ordered "forward" algorithm,
   Schank and Wagner 2005, vectorised in chunks) and adds every term with
@@ -94,10 +95,12 @@ Why hand-written code, where libraries exist:
   out-degree in the degree order is at most ``sqrt(2m)``, and memory stays
   bounded by the chunk size.
 - *Reach*: no library counts two-step neighbourhoods. Sparse products
-  ``A[rows] @ A`` in row blocks give them, but their work is
-  ``sum_w deg(w)^2``, which hubs dominate; through a hub, Glia ORs the
-  hub's neighbourhood as a bit set instead (the cheaper split is chosen per
-  graph from the degrees: 3.8 s instead of 9 s at 100k nodes / 1M edges).
+  ``A[rows] @ A`` in row blocks (SciPy, one block per thread) list them, at
+  a cost of ``deg(w)^2`` per middle node ``w``: a hub of a million leaves
+  would cost 10^12. When a cost model of the degrees says so, Glia ORs the
+  neighbourhoods of such hubs as bit sets instead (``n / 64`` words per
+  visit). At 100k nodes / 1M edges (largest degree 6,900) the products
+  alone are cheaper and are used.
 - *Eigenvector*: NetworkX's function refuses disconnected graphs (see
   above); SciPy's ``eigsh`` does the work, per dominant component.
 - *PageRank*: SciPy sparse products, as NetworkX's own ``_pagerank_scipy``,
@@ -129,13 +132,17 @@ a leaf gets ``n - 2`` from the leaf alone) shows no spread until one of
 them is drawn. Those misses are small in absolute terms; the bound, set by
 the hubs, covers them.
 
-Cost at 100k nodes / 1M edges (Chung-Lu, largest degree 6,900, 2 cores
-shared with other jobs): harmonic closeness and betweenness from 256 pivots
-10.3 s (betweenness bound 0.042 against a largest value of 0.098;
-``harmonic_norm`` bound 0.047 against 0.52; the bound shrinks as
-``1 / sqrt(pivots)``), reach 3.8 s, Burt's measures 0.6 s, eigenvector
-0.4 s, PageRank 0.15 s, core numbers 0.03 s, degrees and strengths
-negligible: 14.4 s in all.
+Cost at 100k nodes / 1M edges (Chung-Lu, largest degree 6,900; two runs on
+the 2 cores while other jobs ran): harmonic closeness and betweenness from
+256 pivots 10.3-12.3 s, reach 3.8-5.1 s, Burt's measures 0.6-0.9 s,
+eigenvector 0.4-1.2 s, PageRank 0.15-0.2 s, core numbers 0.03-0.7 s,
+degrees and strengths negligible: 14.4-20.9 s in all. The bounds there:
+betweenness 0.042 against a largest value of 0.098, ``harmonic_norm``
+0.047 against 0.52; they shrink as ``1 / sqrt(pivots)``. A generated
+100k-participant ecosystem's combined layer (855k edges, largest degree
+1,066) took 19.6 s, with a betweenness bound of 0.023 against a largest
+value of 0.016: at that size 256 pivots rank the brokers only roughly, and
+``pivots`` should grow when the values themselves matter.
 """
 
 from __future__ import annotations
@@ -151,13 +158,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse import csgraph
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 from scipy.special import ndtri
 
 from ..graph import Layer
 from ._common import AnalysisError, frame, jsonable
 
-__all__ = ["CONFIDENCE", "EXACT_LIMIT", "PIVOTS", "Centrality", "centrality"]
+__all__ = ["CONFIDENCE", "EXACT_LIMIT", "MEASURES", "PIVOTS", "Centrality", "centrality"]
 
 Int = npt.NDArray[np.int64]
 Float = npt.NDArray[np.float64]
@@ -178,6 +185,9 @@ PIVOTS = 256
 
 #: Confidence of the simultaneous error bound of sampled measures.
 CONFIDENCE = 0.95
+
+#: Memory the batched shortest-path sweeps may hold at once, all threads.
+_BATCH_BYTES = 2 << 30
 
 #: Components whose estimated diameter exceeds this use the per-source
 #: engines (the batched one costs a full sparse product per BFS level).
@@ -518,7 +528,8 @@ def _batch_size(n: int) -> int:
     Measured: at 4,000 nodes, batches of 128 (4 MB blocks) ran twice as slow as 64.
     """
     size = 262_144 // max(n, 1)
-    return int(min(256, max(16, 1 << max(size.bit_length() - 1, 0))))
+    floor = min(16, max(1, _BATCH_BYTES // (64 * max(n, 1))))  # huge graphs: fewer
+    return int(min(256, max(floor, 1 << max(size.bit_length() - 1, 0))))
 
 
 def _batched_paths(layer: Layer, keep: Bool, sources: Int, labels: Int, sums: _Sums) -> None:
@@ -539,7 +550,8 @@ def _batched_paths(layer: Layer, keep: Bool, sources: Int, labels: Int, sums: _S
     size = _batch_size(m)
     batches = [local[i : i + size] for i in range(0, len(local), size)]
     total = _Sums(m)
-    workers = min(_threads(), len(batches))
+    # a batch holds about 64 bytes per node and source (blocks and level masks)
+    workers = min(_threads(), len(batches), max(1, _BATCH_BYTES // (64 * m * size)))
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             parts: Iterator[tuple[Float, Float, Float, Float]] = pool.map(
@@ -717,7 +729,19 @@ def _perron(sub: Any) -> tuple[float, Float]:
         values, vectors = np.linalg.eigh(sub.toarray())
         value, vector = float(values[-1]), vectors[:, -1]
     else:
-        values, vectors = eigsh(sub.astype(np.float64), k=1, which="LA", v0=np.ones(size), tol=0)
+        matrix = sub.astype(np.float64)
+        try:
+            values, vectors = eigsh(matrix, k=1, which="LA", v0=np.ones(size), tol=0)
+        except ArpackNoConvergence:  # a tiny spectral gap: a wider Krylov space
+            try:
+                values, vectors = eigsh(
+                    matrix, k=1, which="LA", v0=np.ones(size), ncv=min(size - 1, 200), tol=1e-12
+                )
+            except ArpackNoConvergence as exc:
+                raise AnalysisError(
+                    f"the eigenvector of a component of {size} nodes did not converge "
+                    "(its two largest eigenvalues are too close)"
+                ) from exc
         value, vector = float(values[0]), vectors[:, 0]
     vector = vector * (1.0 if vector.sum() >= 0 else -1.0)
     vector = np.abs(vector)
@@ -852,9 +876,13 @@ def _structural_holes(layer: Layer) -> tuple[Float, Float, Float]:
 # -- two-step reach -------------------------------------------------------------------
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
-#: Cost of one OR-ed 64-bit word, in steps of a sparse product (measured: a
-#: product step ~30 ns, a word ~1 ns through gather, OR and scatter).
-_WORD_COST = 1.0 / 25.0
+#: Cost of one OR-ed 64-bit word, in steps of a sparse product (measured here:
+#: a step of SciPy's sparse product ~15 ns, a word gathered, OR-ed and
+#: scattered by NumPy ~5 ns).
+_WORD_COST = 0.35
+#: Extra cost per light step when bit sets are in play: each listed target of
+#: a row with a hub neighbour is looked up in the row's bit set (~20 ns).
+_CHECK_COST = 1.3
 
 
 def _popcount_rows(words: npt.NDArray[np.uint64]) -> Float:
@@ -955,11 +983,21 @@ def _reach(layer: Layer) -> Float:
 
 
 def _heavy_threshold(degree: Int, words: int) -> int:
-    """Degree above which a middle node is OR-ed as a bit set (cost model, see _reach)."""
+    """Degree above which a middle node is OR-ed as a bit set (cost model, see _reach).
+
+    The products alone cost ``sum deg^2``; with bit sets for the nodes above
+    ``tau`` the light steps cost ``1 + _CHECK_COST`` each and every visit to a
+    heavy node ``words * _WORD_COST``. Bit sets are used only when the model
+    says they save a third or more (the model is rough; hubs of huge degree
+    are what they are for).
+    """
     d = np.sort(degree.astype(np.float64))
-    light_cost = np.cumsum(d * d)  # nodes 0..i light: deg^2 product steps each
-    heavy_cost = (d.sum() - np.cumsum(d)) * words * _WORD_COST  # the rest: deg visits
-    i = int(np.argmin(light_cost + heavy_cost))
+    light = np.cumsum(d * d)  # nodes 0..i light
+    heavy = (d.sum() - np.cumsum(d)) * words * _WORD_COST  # the rest heavy
+    mixed = (1.0 + _CHECK_COST) * light + heavy
+    i = int(np.argmin(mixed))
+    if mixed[i] * 1.5 >= light[-1]:
+        return int(d[-1])  # products only
     return int(d[i])
 
 
