@@ -169,8 +169,9 @@ def _tables(result: Any) -> None:
 
     for section in findings(result):
         table = Table(title=section.title, title_justify="left", show_lines=False)
-        for column in section.columns:
-            table.add_column(column)
+        for i, column in enumerate(section.columns):
+            first = i == 0
+            table.add_column(column, no_wrap=first, max_width=24 if first else None)
         for row in section.rows:
             table.add_row(*[str(x) for x in row])
         console.print(table)

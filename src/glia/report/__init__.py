@@ -216,10 +216,10 @@ def _brokers(r: Analysis, top: int) -> Section:
         kinds = [
             name
             for name, flag in (
-                ("central connector", b.central_connector[i]),
-                ("boundary spanner", b.boundary_spanner[i]),
-                ("information broker", b.information_broker[i]),
-                ("peripheral specialist", b.peripheral_specialist[i]),
+                ("connector", b.central_connector[i]),
+                ("spanner", b.boundary_spanner[i]),
+                ("broker", b.information_broker[i]),
+                ("specialist", b.peripheral_specialist[i]),
             )
             if flag
         ]
@@ -236,7 +236,9 @@ def _brokers(r: Analysis, top: int) -> Section:
     lines = [
         f"What it means: brokerage by {b.grouping} (Gould-Fernandez): who links others "
         "that are not linked directly, inside their group or across groups; z compares "
-        "with a random assignment of groups. E-I above 0: more ties outside the group than in.",
+        "with a random assignment of groups. E-I above 0: more ties outside the group than in. "
+        "Cross-Parker roles: central connector, boundary spanner, information broker, "
+        "peripheral specialist (rules in docs/analysis.md).",
         "What to do: "
         + (
             f"boundary spanners ({', '.join(spanners)}) carry the ecosystem across its "
@@ -248,7 +250,7 @@ def _brokers(r: Analysis, top: int) -> Section:
     return Section(
         "brokers",
         f"Brokers and boundary roles (grouping: {b.grouping})",
-        ["participant", *roles, "z", "E-I", "Cross-Parker roles"],
+        ["participant", *[r[:5] + "." for r in roles], "z", "E-I", "Cross-Parker"],
         rows,
         lines,
         None,
