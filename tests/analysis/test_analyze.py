@@ -137,3 +137,16 @@ def test_command_reads_the_store_and_names_bad_input(tmp_path) -> None:
         app, ["analyze", "Northbridge", "--group", "attribute:sector", "-f", "json", *ws]
     )
     assert done.exit_code == 0, done.output
+
+
+def test_value_loops_around_the_busiest_role_by_default(result) -> None:
+    loops = result.to_json()["loops"]
+    vna = result.value_network
+    busiest = vna.node_ids[int(vna.transactions.argmax())]
+    assert loops["focal"] == busiest and loops["max_length"] == 4
+    assert loops["loop_count"] >= len(loops["loops"]) > 0
+
+
+def test_an_unknown_focal_is_refused(northbridge) -> None:
+    with pytest.raises(AnalysisError, match="nobody"):
+        analyze(northbridge, focal="nobody")

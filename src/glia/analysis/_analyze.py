@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..graph import LAYERS, Grouping, Multiplex, UnknownGrouping, UnknownLayer, build, grouping
 from ..model import Ecosystem
 from ..store import Snapshot, snapshot_of
@@ -26,7 +28,7 @@ from ._common import AnalysisError, frame, jsonable
 from .brokerage import Brokerage, brokerage
 from .centrality import Centrality, centrality
 from .communities import Communities, communities
-from .flows import MoneyFlows, money_flows
+from .flows import MoneyFlows, StakeholderLoops, money_flows, stakeholder_loops
 from .health import Health, health
 from .micmac import Micmac, micmac
 from .sweetspot import SweetSpot, sweet_spot
@@ -58,6 +60,7 @@ class Analysis:
     value_network: ValueNetwork | None
     flows: MoneyFlows | None
     health: Health | None
+    loops: StakeholderLoops | None
     failures: Failures
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -125,10 +128,19 @@ class Analysis:
             "value_network": None if self.value_network is None else self.value_network.to_json(),
             "flows": None if self.flows is None else self.flows.to_json(),
             "health": None if self.health is None else self.health.to_json(),
+            "loops": None if self.loops is None else _loops_json(self.loops),
             "single_points_of_failure": self.failures.to_json(),
             "notes": list(self.notes),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+
+def _loops_json(loops: StakeholderLoops, top: int = 50) -> dict[str, Any]:
+    """The loops' JSON, the ``top`` best-scoring loops only (there can be thousands)."""
+    data = loops.to_json()
+    data["loop_count"] = len(data["loops"])
+    data["loops"] = sorted(data["loops"], key=lambda x: -(x["score"] or 0))[:top]
+    return data
 
 
 @contextmanager
@@ -259,10 +271,20 @@ def analyze(
     with _timed(timings, "sweet_spot"):
         spot = sweet_spot(mx, groups=groups)
 
-    vna = flows = fitness = None
+    vna = flows = fitness = loops = None
     if len(snap.exchange_source):
         with _timed(timings, "value_network"):
             vna = value_network(snap)
+        chosen = focal is not None
+        if focal is None:
+            focal = vna.node_ids[int(np.argmax(vna.transactions))]
+        try:
+            with _timed(timings, "loops"):
+                loops = stakeholder_loops(snap, focal, max_length=loop_length)
+        except AnalysisError as exc:
+            if chosen:  # the user's own focal: say what is wrong with it
+                raise
+            notes.append(f"value loops around {focal}: {exc}")
         with _timed(timings, "flows"):
             flows = money_flows(snap, rate=rate)
         try:
@@ -302,6 +324,7 @@ def analyze(
         value_network=vna,
         flows=flows,
         health=fitness,
+        loops=loops,
         failures=failures,
         notes=notes,
         timings=timings,

@@ -398,6 +398,21 @@ def _flows(r: Analysis, top: int) -> Section:
     ]
     if f.excluded_currency:
         lines.append(f"{f.excluded_currency} exchanges in another currency are left out.")
+    loops = r.loops
+    if loops is not None and len(loops.loops):
+        focal = loops.node_ids[loops.focal]
+        others = [
+            (loops.node_ids[i], float(loops.importance[i]))
+            for i in np.argsort(-loops.importance)[:4]
+            if i != loops.focal and loops.importance[i] > 0
+        ]
+        lines.append(
+            f"Value loops around {focal} (Cameron, Feng and Crawley): {len(loops.loops)} loops "
+            f"of up to {loops.max_length} flows; the stakeholders that matter most to it, "
+            "directly and indirectly: "
+            + ", ".join(f"{name} ({share:.0%})" for name, share in others)
+            + "."
+        )
     return Section(
         "flows",
         "Value flows in money (e3value)",
