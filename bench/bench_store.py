@@ -267,7 +267,14 @@ def _write(path: Path, rows: list[dict[str, Any]], probes: list[float]) -> None:
         )
     lines.append("")
     lines.append(NOTES)
-    path.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    # keep the analysis benchmark's section (bench/bench_analysis.py writes it)
+    start, end = "<!-- analysis benchmark: start -->", "<!-- analysis benchmark: end -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in old and end in old:
+        kept = start + old.split(start, 1)[1].split(end, 1)[0] + end
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 NOTES = """## Reading the numbers
