@@ -238,10 +238,12 @@ def _table(rows: list[dict[str, Any]]) -> str:
         elif x.get("timeout"):
             done = x.get("partial", {})
             part = sum(done.values())
-            nx_cell = f"> {NETWORKX_LIMIT} s (done: {', '.join(done) or 'nothing'})"
+            nx_cell = f"> {NETWORKX_LIMIT} s (done: {', '.join(done) or 'nothing'})" + (
+                " (saved run)" if x.get("reused") else ""
+            )
             ratio = f"> {max(NETWORKX_LIMIT, part) / g['seconds']:.0f}x"
         else:
-            nx_cell = f"{x['seconds']:.1f} s"
+            nx_cell = f"{x['seconds']:.1f} s" + (" (saved run)" if x.get("reused") else "")
             ratio = f"{x['seconds'] / g['seconds']:.0f}x"
         lines.append(
             f"| {a['participants']:,} | {a['ties']:,} | {a['seconds']:.1f} s | "
@@ -316,6 +318,12 @@ def main() -> None:
     parser.add_argument(
         "--networkx-max", type=int, default=100_000, help="Largest size NetworkX is tried on."
     )
+    parser.add_argument(
+        "--reuse-networkx",
+        action="store_true",
+        help="Take NetworkX's numbers from the last saved run of a size instead of re-running "
+        "it (NetworkX does not change when Glia does; its 10 minutes are spared).",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--sample-size", type=int, default=0, help=argparse.SUPPRESS)
@@ -336,11 +344,19 @@ def main() -> None:
         glia = _run("shared-glia", n)
         print(f"   shared set, Glia: {glia['seconds']:.1f} s", flush=True)
         networkx = None
-        if n <= args.networkx_max:
+        saved = CACHE / f"result-{n}.json"
+        if args.reuse_networkx and saved.exists():
+            networkx = json.loads(saved.read_text())["networkx"]
+            if networkx is not None:
+                networkx["reused"] = True
+            print(f"   shared set, NetworkX (saved run): {networkx}", flush=True)
+        elif n <= args.networkx_max:
             size = str(glia["sample_size"] if glia["sampled"] else 0)
             networkx = _run("shared-networkx", n, "--sample-size", size, timeout=NETWORKX_LIMIT)
             print(f"   shared set, NetworkX: {networkx}", flush=True)
-        rows.append({"analyze": analysis, "glia": glia, "networkx": networkx})
+        row = {"analyze": analysis, "glia": glia, "networkx": networkx}
+        saved.write_text(json.dumps(row), encoding="utf-8")
+        rows.append(row)
     if args.write:
         command = "python bench/bench_analysis.py --sizes " + " ".join(map(str, args.sizes))
         _write(args.write, rows, command + f" --write {args.write}")
