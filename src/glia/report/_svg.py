@@ -81,7 +81,8 @@ def bars(
             f'<rect x="{a:.1f}" y="{y + 3}" width="{max(b - a, 0.5):.1f}" height="{row - 6}" '
             f'fill="{color}"><title>{escape(label)}: {v:g}{unit}</title></rect>'
         )
-        body.append(_text(b + 4, y + 12, f"{v:,.3g}{unit}", fill=MUTED))
+        shown = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+        body.append(_text(b + 4, y + 12, f"{shown}{unit}", fill=MUTED))
     body.append(
         f'<line x1="{zero:.1f}" y1="22" x2="{zero:.1f}" y2="{height - 4}" stroke="{MUTED}"/>'
     )
@@ -157,9 +158,15 @@ def scatter(
             f'<circle cx="{px(xs[i]):.1f}" cy="{py(ys[i]):.1f}" r="3.5" fill="{PALETTE[0]}" '
             f'fill-opacity="0.7"><title>{escape(labels[i])}</title></circle>'
         )
+    placed: list[tuple[float, float]] = []
     for i in far:
-        if math.isfinite(xs[i]) and math.isfinite(ys[i]):
-            body.append(_text(px(xs[i]) + 5, py(ys[i]) - 4, labels[i][:24], fill=INK))
+        if not (math.isfinite(xs[i]) and math.isfinite(ys[i])):
+            continue
+        x, y = px(xs[i]) + 5, py(ys[i]) - 4
+        if any(abs(x - a) < 90 and abs(y - b) < 12 for a, b in placed):
+            continue  # a label already sits there: the point keeps its tooltip
+        placed.append((x, y))
+        body.append(_text(x, y, labels[i][:24], fill=INK))
     return _svg(width, height, body, title)
 
 
@@ -189,7 +196,7 @@ def vitality(alpha: float, *, title: str, width: int = 520, height: int = 260) -
         _text(width / 2, height - 8, "alpha = ascendency / capacity", text_anchor="middle"),
         f'<line x1="{px(1 / math.e):.1f}" y1="{m}" x2="{px(1 / math.e):.1f}" y2="{height - m}" '
         f'stroke="{MUTED}" stroke-dasharray="4 3"/>',
-        _text(px(1 / math.e) + 4, m + 10, "peak 1/e", fill=MUTED),
+        _text(px(1 / math.e) + 4, height - m - 8, "peak at 1/e", fill=MUTED),
     ]
     if math.isfinite(alpha):
         ra = -alpha * math.log(alpha) if alpha > 0 else 0.0
