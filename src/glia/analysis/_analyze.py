@@ -222,7 +222,7 @@ def analyze(
     >>> import glia
     >>> result = glia.analyze("examples/northbridge.yaml")
     >>> result.to_json()["participants"]["nrda"]["degree.combined"]
-    17
+    15
     """
     timings: dict[str, float] = {}
     notes: list[str] = []

@@ -1,0 +1,32 @@
+"""The examples in the docstrings of the analysis and graph modules run as written."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+MODULES = [
+    "glia.graph",
+    "glia.analysis._analyze",
+    "glia.analysis.centrality",
+    "glia.analysis.micmac",
+    "glia.analysis.communities",
+    "glia.analysis.brokerage",
+    "glia.analysis.sweetspot",
+    "glia.analysis.vna",
+    "glia.analysis.flows",
+    "glia.analysis.health",
+    "glia.analysis.whatif",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # examples read examples/northbridge.yaml
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
