@@ -448,8 +448,19 @@ def _health(r: Analysis) -> Section:
     lines = [
         f"What it means: alpha {_fmt(alpha)} against the optimum 1/e = 0.368 "
         f"(Ulanowicz et al. 2009): {verdict}.",
-        "What to do: dominators capture more value than they create: renegotiate their "
-        "share or grow alternatives; keystones create more than they take: protect them.",
+        "What to do: "
+        + (
+            f"dominators ({', '.join(r.label(i) for i in h.dominators[:3])}) capture more "
+            "value than they create: renegotiate their share or grow alternatives; "
+            if len(h.dominators)
+            else "no hub captures more value than it creates; "
+        )
+        + (
+            f"keystones ({', '.join(r.label(i) for i in h.keystones[:3])}) create more "
+            "than they take: protect them."
+            if len(h.keystones)
+            else "no hub creates more than it takes: grow keystones."
+        ),
     ]
     return Section(
         "health",
