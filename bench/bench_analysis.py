@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import platform
 import resource
 import subprocess
 import sys
@@ -39,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_store import _machine  # noqa: E402  (one description of the machine for both)
+
 CACHE = ROOT / "bench" / "out" / "analysis"
 NETWORKX_LIMIT = 600
 START = "<!-- analysis benchmark: start -->"
@@ -206,21 +208,6 @@ def _run(step: str, n: int, *extra: str, timeout: float | None = None) -> dict[s
     if proc.returncode != 0:
         raise SystemExit(f"{step} {n} failed:\n{proc.stderr[-4000:]}")
     return dict(json.loads(stdout.strip().splitlines()[-1]))
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; Python {platform.python_version()}"
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

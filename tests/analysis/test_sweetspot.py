@@ -163,8 +163,7 @@ def test_years_equal_rebuilding_at_each_year_end_on_the_example() -> None:
 @settings(max_examples=60, deadline=None)
 @given(ecosystems())
 def test_years_equal_rebuilding_at_each_year_end(eco) -> None:
-    # exchanges play no part here (and build() stumbles on exchanges without roles)
-    check_years(snapshot_of(eco.model_copy(update={"exchanges": ()})))
+    check_years(snapshot_of(eco))
 
 
 def test_no_dates_no_years(small) -> None:

@@ -25,9 +25,6 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "northbridge.yaml"
 
 
 def mx(**sections: Any) -> glia.graph.Multiplex:
-    # One role nobody plays: glia.graph.endpoints (at this writing) fails on an
-    # ecosystem that has exchanges and no role at all; the role changes nothing here.
-    sections.setdefault("roles", [{"id": "unplayed"}])
     return build(snapshot_of(Ecosystem.model_validate({"ecosystem": "T", **sections})))
 
 
@@ -231,8 +228,6 @@ def test_northbridge_matches_brute_force() -> None:
 @given(ecosystems())
 def test_any_ecosystem_gives_removals_and_failures(eco: Ecosystem) -> None:
     s = snapshot_of(eco)
-    if len(s.exchange_source) and not s.role_ids:
-        return  # glia.graph.build cannot yet take exchanges without any role
     m = build(s)
     spof = single_points_of_failure(m)
     assert json.dumps(spof.to_json())

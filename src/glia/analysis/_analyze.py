@@ -260,7 +260,7 @@ def analyze(
             measures[name] = centrality(
                 layer, pivots=pivots or default_pivots(layer.n_edges), **options
             )
-        if mx.layer(name).n_edges == 0:
+        if layer.n_edges == 0:
             notes.append(f"the {name} layer has no ties: its measures are zero, Burt's undefined")
 
     micmac_layer = "exchange" if mx.exchange.n_arcs else "combined"

@@ -73,7 +73,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-from ..graph import endpoints as _graph_endpoints
+from ..graph import exchange_pairs
 from ..store import Snapshot
 from ._common import AnalysisError, frame, jsonable
 
@@ -162,38 +162,15 @@ def _check_types(snapshot: Snapshot, types: Sequence[str] | None) -> Bool:
     return np.isin(snapshot.exchange_type, codes)
 
 
-def _endpoints(snapshot: Snapshot, kind: npt.NDArray[np.int8], idx: Int) -> tuple[Int, Int]:
-    """:func:`glia.graph.endpoints`, also when the ecosystem has no roles at all."""
-    if len(snapshot.role_ids) == 0:
-        return np.arange(len(idx), dtype=np.int32), np.asarray(idx, dtype=np.int32)
-    return _graph_endpoints(snapshot, kind, idx)
-
-
 def _carry(snapshot: Snapshot, which: Bool) -> tuple[Int, Int, Int, Float]:
     """``(exchange, sender, receiver, share)`` for the participant pairs of chosen exchanges.
 
     Role endpoints stand for each of their players; ``share`` is the part of
     the exchange a pair carries, ``1 / (senders x receivers)``.
     """
-    idx = np.flatnonzero(which).astype(np.int32)
-    se, sp_ = _endpoints(
-        snapshot, snapshot.exchange_source_kind[idx], snapshot.exchange_source[idx]
-    )
-    te, tp = _endpoints(snapshot, snapshot.exchange_target_kind[idx], snapshot.exchange_target[idx])
-    m = len(idx)
-    s_count = np.bincount(se, minlength=m)
-    t_count = np.bincount(te, minlength=m)
-    pairs = s_count * t_count
-    local = np.repeat(np.arange(m), pairs)
-    s_start = np.concatenate([[0], np.cumsum(s_count)])
-    t_start = np.concatenate([[0], np.cumsum(t_count)])
-    p_start = np.concatenate([[0], np.cumsum(pairs)])
-    k = np.arange(len(local)) - p_start[local]
-    tc = t_count[local]
-    sender = sp_[s_start[local] + k // np.maximum(tc, 1)].astype(np.int32)
-    receiver = tp[t_start[local] + k % np.maximum(tc, 1)].astype(np.int32)
-    share = 1.0 / pairs[local].astype(np.float64)
-    return idx[local], sender, receiver, share
+    exch, sender, receiver = exchange_pairs(snapshot, which)
+    pairs = np.bincount(exch, minlength=len(snapshot.exchange_source))
+    return exch, sender, receiver, 1.0 / pairs[exch].astype(np.float64)
 
 
 @dataclass(frozen=True, eq=False)

@@ -48,10 +48,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.sparse.linalg import spsolve_triangular
 
-from ..graph import Layer, Multiplex
+from ..graph import Layer, Multiplex, endpoints
 from ._common import AnalysisError, frame, jsonable
 from .flows import MoneyFlows, money_flows
-from .flows import _endpoints as endpoints
 
 __all__ = [
     "Failures",

@@ -10,7 +10,15 @@ Layer('informal', n=40, arcs=..., edges=...)
 
 from ._groups import GROUPINGS, Grouping, UnknownGrouping, grouping
 from ._layer import Layer
-from ._multiplex import LAYERS, ClusterProjection, Multiplex, UnknownLayer, build, endpoints
+from ._multiplex import (
+    LAYERS,
+    ClusterProjection,
+    Multiplex,
+    UnknownLayer,
+    build,
+    endpoints,
+    exchange_pairs,
+)
 
 __all__ = [
     "GROUPINGS",
@@ -23,5 +31,6 @@ __all__ = [
     "UnknownLayer",
     "build",
     "endpoints",
+    "exchange_pairs",
     "grouping",
 ]

@@ -35,7 +35,15 @@ import scipy.sparse as sp
 from ..store import Snapshot
 from ._layer import Layer
 
-__all__ = ["LAYERS", "ClusterProjection", "Multiplex", "UnknownLayer", "build", "endpoints"]
+__all__ = [
+    "LAYERS",
+    "ClusterProjection",
+    "Multiplex",
+    "UnknownLayer",
+    "build",
+    "endpoints",
+    "exchange_pairs",
+]
 
 #: Layer names, in the order reports show them.
 LAYERS = ("formal", "informal", "combined", "exchange")
@@ -159,26 +167,31 @@ def endpoints(snapshot: Snapshot, kind: npt.NDArray[np.int8], idx: Int) -> tuple
     return exch, who
 
 
-def _exchange_pairs(snapshot: Snapshot) -> tuple[Int, Int, Int]:
-    """``(exchange, sender, receiver)`` for every participant pair an exchange links."""
-    se, sp_ = endpoints(snapshot, snapshot.exchange_source_kind, snapshot.exchange_source)
-    te, tp = endpoints(snapshot, snapshot.exchange_target_kind, snapshot.exchange_target)
-    n_ex = len(snapshot.exchange_source)
-    s_count = np.bincount(se, minlength=n_ex)
-    t_count = np.bincount(te, minlength=n_ex)
+def exchange_pairs(
+    snapshot: Snapshot, which: npt.NDArray[np.bool_] | None = None
+) -> tuple[Int, Int, Int]:
+    """``(exchange, sender, receiver)`` for every participant pair an exchange links.
+
+    ``which`` chooses exchanges (default: all); ``exchange`` numbers the
+    snapshot's exchanges. Self-pairs (a participant on both ends) are kept:
+    callers that split an exchange among its pairs count them.
+    """
+    n_all = len(snapshot.exchange_source)
+    idx = np.arange(n_all, dtype=np.int32) if which is None else np.flatnonzero(which)
+    se, sp_ = endpoints(snapshot, snapshot.exchange_source_kind[idx], snapshot.exchange_source[idx])
+    te, tp = endpoints(snapshot, snapshot.exchange_target_kind[idx], snapshot.exchange_target[idx])
+    s_count = np.bincount(se, minlength=len(idx))
+    t_count = np.bincount(te, minlength=len(idx))
     pairs = s_count * t_count
-    exch = np.repeat(np.arange(n_ex, dtype=np.int32), pairs)
-    if len(exch) == 0:
-        empty = np.zeros(0, np.int32)
-        return empty, empty, empty
+    local = np.repeat(np.arange(len(idx)), pairs)
     s_start = np.concatenate([[0], np.cumsum(s_count)])
     t_start = np.concatenate([[0], np.cumsum(t_count)])
     p_start = np.concatenate([[0], np.cumsum(pairs)])
-    k = np.arange(len(exch)) - p_start[exch]
-    tc = t_count[exch]
-    sender = sp_[s_start[exch] + k // tc]
-    receiver = tp[t_start[exch] + k % tc]
-    return exch, sender.astype(np.int32), receiver.astype(np.int32)
+    k = np.arange(len(local)) - p_start[local]
+    tc = t_count[local]  # > 0 wherever a pair exists
+    sender = sp_[s_start[local] + k // np.maximum(tc, 1)]
+    receiver = tp[t_start[local] + k % np.maximum(tc, 1)]
+    return idx[local].astype(np.int32), sender.astype(np.int32), receiver.astype(np.int32)
 
 
 def build(snapshot: Snapshot, *, at: dt.date | None = None) -> Multiplex:
@@ -200,6 +213,6 @@ def build(snapshot: Snapshot, *, at: dt.date | None = None) -> Multiplex:
             snapshot.tie_weight[mask],
             snapshot.tie_directed[mask],
         )
-    _, sender, receiver = _exchange_pairs(snapshot)
+    _, sender, receiver = exchange_pairs(snapshot)
     layers["exchange"] = Layer.from_ties("exchange", n, sender, receiver, None, True)
     return Multiplex(snapshot=snapshot, at=at, **layers)
