@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import analysis, ecosystems, tools
+from . import analysis, ecosystems, swarm, tools
 
 __all__ = ["app", "main"]
 
@@ -44,6 +44,7 @@ def _root(
 ecosystems.register(app)
 tools.register(app)
 analysis.register(app)
+swarm.register(app)
 
 
 def main() -> None:

@@ -6,20 +6,24 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from ..io._files import atomic_output
 from ..model import InvalidInput
+from ..store import Store, UnknownEcosystem
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "WorkspaceOption",
     "console",
+    "emit",
     "err",
     "fail",
+    "load_source",
     "progress_bar",
     "report_problems",
 ]
@@ -89,3 +93,55 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int], None]]:
             progress.update(tasks[section], completed=done)
 
         yield update
+
+
+def load_source(target: str, workspace: Path | None) -> tuple[Any, Any]:
+    """A snapshot from the store (by name) or records from a file (by path)."""
+    path = Path(target)
+    if path.exists():
+        from ..io import read
+
+        return read(path), None
+    with Store.open(workspace=workspace) as store:
+        try:
+            snap = store.snapshot(target)
+        except UnknownEcosystem as exc:
+            fail(f"{exc} (and no file {target!r} exists)")
+        engine = store.engine
+
+        def attribute(name: str) -> list[Any]:
+            return _attribute(engine, target, name, snap.n_participants)
+
+        return snap, attribute
+
+
+def _attribute(engine: Any, ecosystem: str, name: str, n: int) -> list[Any]:
+    from sqlalchemy import select
+
+    from ..store._reader import ecosystem_id
+    from ..store._tables import participant
+
+    values: list[Any] = [None] * n
+    with engine.connect() as conn:
+        eco = ecosystem_id(conn, ecosystem)
+        rows = conn.execute(
+            select(participant.c.idx, participant.c.attributes).where(
+                participant.c.ecosystem_id == eco
+            )
+        )
+        for idx, attrs in rows:
+            if attrs and name in attrs:
+                values[idx] = attrs[name]
+    return values
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        with atomic_output(output) as out:
+            out.write(text)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc}")
+    console.print(f"Wrote [bold]{output}[/]")

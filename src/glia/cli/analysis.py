@@ -11,10 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..io._files import atomic_output
 from ..model import InvalidInput
-from ..store import Store, UnknownEcosystem
-from ._common import WorkspaceOption, console, fail, report_problems
+from ._common import WorkspaceOption, console, emit, fail, load_source, report_problems
 
 __all__ = ["register"]
 
@@ -26,46 +24,6 @@ class Format(StrEnum):
     json = "json"
     table = "table"
     html = "html"
-
-
-def _source(target: str, workspace: Path | None) -> tuple[Any, Any]:
-    """A snapshot from the store (by name) or records from a file (by path)."""
-    path = Path(target)
-    if path.exists():
-        from ..io import read
-
-        return read(path), None
-    with Store.open(workspace=workspace) as store:
-        try:
-            snap = store.snapshot(target)
-        except UnknownEcosystem as exc:
-            fail(f"{exc} (and no file {target!r} exists)")
-        engine = store.engine
-
-        def attribute(name: str) -> list[Any]:
-            return _attribute(engine, target, name, snap.n_participants)
-
-        return snap, attribute
-
-
-def _attribute(engine: Any, ecosystem: str, name: str, n: int) -> list[Any]:
-    from sqlalchemy import select
-
-    from ..store._reader import ecosystem_id
-    from ..store._tables import participant
-
-    values: list[Any] = [None] * n
-    with engine.connect() as conn:
-        eco = ecosystem_id(conn, ecosystem)
-        rows = conn.execute(
-            select(participant.c.idx, participant.c.attributes).where(
-                participant.c.ecosystem_id == eco
-            )
-        )
-        for idx, attrs in rows:
-            if attrs and name in attrs:
-                values[idx] = attrs[name]
-    return values
 
 
 def analyze_(
@@ -120,7 +78,7 @@ def analyze_(
     from ..analysis import AnalysisError, analyze
 
     try:
-        source, attribute = _source(target, workspace)
+        source, attribute = load_source(target, workspace)
         result = analyze(
             source,
             layers=[x.strip() for x in layers.split(",") if x.strip()],
@@ -138,30 +96,18 @@ def analyze_(
         fail(str(exc))
     if format is Format.json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
-        _emit(text + "\n", output)
+        emit(text + "\n", output)
     elif format is Format.html:
         from ..report import html_report
 
-        _emit(html_report(result), output)
+        emit(html_report(result), output)
     else:
         if output is not None:
             with console.capture() as capture:
                 _tables(result)
-            _emit(capture.get(), output)
+            emit(capture.get(), output)
         else:
             _tables(result)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        with atomic_output(output) as out:
-            out.write(text)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc}")
-    console.print(f"Wrote [bold]{output}[/]")
 
 
 def _tables(result: Any) -> None:

@@ -123,8 +123,12 @@ class Snapshot:
     exchange_sequence: Float
     # opportunities
     opportunity_ids: list[str]
+    opportunity_names: list[str | None]
     opportunity_client: Int
+    opportunity_region: list[str | None]
     opportunity_budget: Float
+    opportunity_capital: Float
+    opportunity_currency: list[str | None]
     need_opportunity: Int
     need_capability: Int
     need_level: Small
@@ -370,11 +374,19 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
     ex_type = np.array(
         [-1 if t is None else _EXCHANGE_TYPES.index(t) for t in ex[5]], dtype=np.int8
     )
-    opp_ids, opp_client, opp_budget = _read_columns(
+    opp_ids, opp_names, opp_client, opp_region, opp_budget, opp_capital, opp_cur = _read_columns(
         conn,
         opportunity,
         eco,
-        (("slug", "text"), ("client_idx", "int"), ("budget", "money")),
+        (
+            ("slug", "text"),
+            ("name", "text"),
+            ("client_idx", "int"),
+            ("region", "text"),
+            ("budget", "money"),
+            ("capital_needed", "money"),
+            ("currency", "text"),
+        ),
         ("idx",),
     )
     need_o, need_c, need_l, need_n = _read_columns(
@@ -445,8 +457,12 @@ def read_snapshot(conn: Connection, name: str) -> Snapshot:
         exchange_impact=np.stack(ex[10:14], axis=1) if len(ex[10]) else np.zeros((0, 4)),
         exchange_sequence=ex[14],
         opportunity_ids=opp_ids,
+        opportunity_names=opp_names,
         opportunity_client=opp_client,
+        opportunity_region=opp_region,
         opportunity_budget=opp_budget,
+        opportunity_capital=opp_capital,
+        opportunity_currency=opp_cur,
         need_opportunity=need_o,
         need_capability=need_c,
         need_level=need_l,
