@@ -35,6 +35,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .analysis import Analysis, AnalysisError, analyze
+    from .swarm import Swarm, form_swarm
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -53,19 +54,26 @@ __all__ = [
     "Role",
     "Snapshot",
     "Store",
+    "Swarm",
     "Tie",
     "__version__",
     "analyze",
     "export",
+    "form_swarm",
     "read",
 ]
 
 
 def __getattr__(name: str) -> object:
-    """``glia.analyze`` and its types, imported on first use (SciPy and networkit
-    take a second or two to load, which commands that do not analyse should not pay)."""
+    """``glia.analyze``, ``glia.form_swarm`` and their types, imported on first use
+    (SciPy and networkit take a second or two to load, which commands that do not
+    analyse should not pay)."""
     if name in ("analyze", "Analysis", "AnalysisError"):
         from . import analysis
 
         return getattr(analysis, name)
+    if name in ("form_swarm", "Swarm"):
+        from . import swarm
+
+        return getattr(swarm, name)
     raise AttributeError(f"module 'glia' has no attribute {name!r}")

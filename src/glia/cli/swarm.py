@@ -85,12 +85,15 @@ def swarm_(
             "--weights", help="Objective weights, e.g. distance=1,cost=0,load=0,bridge=0,region=1."
         ),
     ] = None,
-    per_need: Annotated[
-        int, typer.Option("--per-need", help="Candidates kept per need.")
-    ] = 12,
+    per_need: Annotated[int, typer.Option("--per-need", help="Candidates kept per need.")] = 12,
     horizon: Annotated[
-        float, typer.Option("--horizon", help="Working distance beyond which all are strangers.")
-    ] = 4.0,
+        str,
+        typer.Option(
+            "--horizon",
+            help="Working distance beyond which all are strangers: a number, 'none', or 'auto' "
+            "(none up to 5,000 participants, 4 above).",
+        ),
+    ] = "auto",
     format: Annotated[Format, typer.Option("--format", "-f", help="json or table.")] = Format.table,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of the terminal.")
@@ -113,6 +116,14 @@ def swarm_(
         if len(parts) != 2 or not all(parts):
             fail(f"--forbid {text!r}: expected two participant ids, A,B")
         pairs.append((parts[0], parts[1]))
+    cap: float | str | None = horizon
+    if horizon.lower() == "none":
+        cap = None
+    elif horizon != "auto":
+        try:
+            cap = float(horizon)
+        except ValueError:
+            fail(f"--horizon {horizon!r}: expected a number, 'none' or 'auto'")
     if opportunity is None and not need:
         fail("say what the team is for: --opportunity ID or --need CAP:LEVEL[:COUNT]")
     try:
@@ -136,7 +147,7 @@ def swarm_(
             exact=exact,
             time_limit=time_limit,
             per_need=per_need,
-            horizon=horizon,
+            horizon=cap,
         )
     except InvalidInput as exc:
         report_problems(exc)
@@ -170,17 +181,15 @@ def render(result: Any) -> None:
             title=f"Team {team.rank}: total {team.total:.4g} ({proof})",
             title_justify="left",
         )
-        for column in ("member", "region", "covers", "cost", "load", "bridge", "ties in team"):
-            table.add_column(column, no_wrap=column == "member")
+        for column in ("member", "region", "covers (level)", "cost", "load", "tied to"):
+            table.add_column(column, no_wrap=column in ("member", "cost"))
         for m in team.members:
             direct = [t.id for t in m.ties if t.strength]
-            ties = f"{len(direct)} direct" + (f": {', '.join(direct[:3])}" if direct else "")
             label = m.id + (" (in)" if m.fixed else "")
-            covers = "; ".join(m.covers) or "-"
+            covers = ", ".join(f"{cap} ({level})" for cap, level in m.levels.items()) or "-"
             cost = f"{m.cost:,.0f}" + ("*" if m.rate_assumed else "")
-            table.add_row(
-                label, m.region or "-", covers, cost, f"{m.load:.0%}", f"{m.bridge:g}", ties
-            )
+            tied = f"{len(direct)}/{len(m.ties)}" + (f": {', '.join(direct)}" if direct else "")
+            table.add_row(label, m.region or "-", covers, cost, f"{m.load:.0%}", tied)
         console.print(table)
         parts = ", ".join(f"{k} {v:.4g}" for k, v in team.components.items())
         console.print(f"  components: {parts}", highlight=False)

@@ -58,7 +58,8 @@ def demo(
         bool, typer.Option("--fresh/--keep", help="Start from an empty workspace.")
     ] = True,
 ) -> None:
-    """Import the Northbridge example into a workspace, analyse it and write its report.
+    """Import the Northbridge example into a workspace, analyse it, write its report
+    and form the team for its first opportunity.
 
     Example: glia demo --workspace ./demo
     """
@@ -89,8 +90,17 @@ def demo(
         for line in section.lines[:2]:
             console.print(f"  {line}", highlight=False)
     console.print(f"\nThe full report: [bold]{report}[/] (open it in a browser).")
+    from ..swarm import form_swarm
+    from .swarm import render
+
+    with Store.open(workspace=path) as store:
+        snapshot = store.snapshot(result.ecosystem)
+    opportunity = snapshot.opportunity_ids[0]
+    console.print(f"\n[bold]Smart swarm[/] for the opportunity [bold]{opportunity}[/]:")
+    render(form_swarm(snapshot, opportunity, top=2))
     console.print(
         "\nNext: [bold]glia analyze Northbridge --format json[/], "
+        f"[bold]glia swarm Northbridge --opportunity {opportunity} --format json[/], "
         "[bold]glia show Northbridge[/], "
         "[bold]glia export Northbridge --format graphml -o northbridge.graphml[/], "
         f"with --workspace {path}."

@@ -4,9 +4,9 @@ The pipeline (research and measurements in ``shared/methods/swarm.md``):
 
 1. **Distance.** Ties of a pair combine, per layer weight, into a chance of
    effective collaboration ``p``; the working distance of a tie is ``1 / p``;
-   distances between candidates are shortest paths, capped at a horizon
-   (:class:`Network`, :func:`glia.swarm._distance.pairwise`). Distrust ties
-   forbid a pair instead.
+   distances between candidates are shortest paths, capped at a horizon on
+   networks of more than 5,000 participants (:class:`Network`,
+   :func:`glia.swarm._distance.pairwise`). Distrust ties forbid a pair instead.
 2. **Candidates.** Per need, the best ``per_need`` eligible holders (region,
    availability, exclusions), plus capital providers and connectors.
 3. **Objective.** ``distance * sum of pairwise distances + cost * share of the
@@ -28,7 +28,7 @@ The pipeline (research and measurements in ``shared/methods/swarm.md``):
 
 from ._exact import Exact
 from ._form import AUTO_EXACT, Member, Swarm, Team, TieTo, form_swarm, request_for, solve_request
-from ._network import HORIZON, PER_NEED, Near, Network, Shortfall
+from ._network import EXACT_DISTANCE_LIMIT, HORIZON, PER_NEED, Near, Network, Shortfall
 from ._pool import COMPONENTS, Pool
 from ._request import (
     DISTRUST,
@@ -45,6 +45,7 @@ __all__ = [
     "AUTO_EXACT",
     "COMPONENTS",
     "DISTRUST",
+    "EXACT_DISTANCE_LIMIT",
     "HORIZON",
     "PER_NEED",
     "Exact",

@@ -15,7 +15,7 @@ import numpy as np
 from ..model import Ecosystem, Need
 from ..store import Snapshot, snapshot_of
 from ._exact import Exact, linear_optimum, solve
-from ._network import HORIZON, PER_NEED, Network, Prepared, Shortfall
+from ._network import PER_NEED, Network, Prepared, Shortfall
 from ._pool import COMPONENTS, Pool
 from ._request import (
     LayerWeights,
@@ -294,7 +294,7 @@ def form_swarm(
     exact: bool | None = None,
     time_limit: float = 10.0,
     per_need: int = PER_NEED,
-    horizon: float | None = HORIZON,
+    horizon: float | str | None = "auto",
     at: dt.date | None = None,
 ) -> Swarm:
     """Form the best teams for an opportunity (by id) or for needs given directly.
@@ -358,7 +358,7 @@ def solve_request(
     exact: bool | None = None,
     time_limit: float = 10.0,
     per_need: int = PER_NEED,
-    horizon: float | None = HORIZON,
+    horizon: float | str | None = "auto",
     timings: dict[str, float] | None = None,
 ) -> Swarm:
     """:func:`form_swarm` for a ready :class:`Request` on a built :class:`Network`."""
@@ -367,7 +367,10 @@ def solve_request(
     prepared = network.prepare(request, weights, per_need, horizon)
     timings["candidates"] = time.perf_counter() - t
     pool = prepared.pool
-    solver: dict[str, Any] = {"heuristic": "rarest-first and leader seeds + local search"}
+    solver: dict[str, Any] = {
+        "heuristic": "rarest-first and leader seeds + local search",
+        "horizon": network.horizon(horizon),
+    }
     if prepared.shortfalls:
         return _answer(network, prepared, [], math.inf, None, solver, timings)
     t = time.perf_counter()
@@ -393,10 +396,7 @@ def solve_request(
                 found.append(Found(members, result.value, "exact"))
             found.sort(key=lambda f: (f.total, f.members))
             found = found[:top]
-        if result.status == "infeasible":
-            bound = math.inf
-        else:
-            bound = max(bound, result.bound)
+        bound = math.inf if result.status == "infeasible" else max(bound, result.bound)
     solver["bound_from"] = "exact model" if result is not None else "quick bound"
     shortfalls: list[Shortfall] = []
     if not found:

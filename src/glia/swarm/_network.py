@@ -21,13 +21,21 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ..graph import exchange_pairs
+from ..model import Need
 from ..store import Snapshot
 from ._distance import pairwise
 from ._pool import Pool, load_penalty
-from ..model import Need
 from ._request import DISTRUST, LayerWeights, Request, RequestError, Weights, need_label
 
-__all__ = ["HORIZON", "PER_NEED", "Near", "Network", "Prepared", "Shortfall"]
+__all__ = [
+    "EXACT_DISTANCE_LIMIT",
+    "HORIZON",
+    "PER_NEED",
+    "Near",
+    "Network",
+    "Prepared",
+    "Shortfall",
+]
 
 Float = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
@@ -36,9 +44,14 @@ Bool = npt.NDArray[np.bool_]
 #: Candidates kept per need: the best ``PER_NEED`` holders by the objective's
 #: own terms (cost, load, region, bridging), then by tie strength.
 PER_NEED = 12
-#: Working distance beyond which two people are equally strangers (a perfect
-#: tie costs 1, so 4 is about three good ties or two weak ones).
+#: Working distance beyond which two people are equally strangers, on large
+#: networks (a perfect tie costs 1, so 4 is about three good ties or two weak
+#: ones). Capped distances are what keeps a request on 100k participants
+#: within 200 ms: exact shortest paths from every candidate take seconds there.
 HORIZON = 4.0
+#: Networks up to this many participants get exact, uncapped distances when
+#: the horizon is ``"auto"``; larger ones get :data:`HORIZON`.
+EXACT_DISTANCE_LIMIT = 5_000
 #: Without a budget, the cost component counts in thousands of the currency.
 COST_UNIT = 1000.0
 
@@ -196,15 +209,29 @@ class Network:
             hours[idx] = np.array([float(v) for v in committed.values()])
         return hours
 
+    def horizon(self, horizon: float | str | None) -> float | None:
+        """The horizon a request gets: ``"auto"`` resolved for this network's size."""
+        if horizon == "auto":
+            return None if self.n <= EXACT_DISTANCE_LIMIT else HORIZON
+        if isinstance(horizon, str):
+            raise RequestError(f"horizon {horizon!r}: expected a number, 'auto' or none")
+        if horizon is not None and not horizon > 0:
+            raise RequestError(f"horizon {horizon!r}: expected a positive distance")
+        return horizon
+
     # ------------------------------------------------------------------ pools
     def prepare(
         self,
         request: Request,
         weights: Weights | None = None,
         per_need: int = PER_NEED,
-        horizon: float | None = HORIZON,
+        horizon: float | str | None = "auto",
     ) -> Prepared:
-        """The pool of ``request``: candidates, their distances, the constraints."""
+        """The pool of ``request``: candidates, their distances, the constraints.
+
+        ``horizon`` caps working distances (``None``: never; ``"auto"``: only
+        on networks above :data:`EXACT_DISTANCE_LIMIT` participants).
+        """
         w = weights or Weights()
         n = self.n
         include = self._people(request.include, "include")
@@ -266,7 +293,9 @@ class Network:
             chosen.append(near[np.argsort(rank_key[near], kind="stable")[:per_need]])
         people = np.array(sorted(set(np.concatenate(chosen).tolist())), np.int64)
         return Prepared(
-            pool=self._pool(request, w, people, money, ref, load, bridge, outside, horizon),
+            pool=self._pool(
+                request, w, people, money, ref, load, bridge, outside, self.horizon(horizon)
+            ),
             people=people,
             shortfalls=tuple(shortfalls),
             request=request,
@@ -305,7 +334,8 @@ class Network:
         if len(self.distrust) and k:
             a, b = self.distrust // self.n, self.distrust % self.n
             both = np.isin(a, people) & np.isin(b, people)
-            forbidden += [(local[int(x)], local[int(y)]) for x, y in zip(a[both], b[both], strict=True)]
+            pairs = zip(a[both], b[both], strict=True)
+            forbidden += [(local[int(x)], local[int(y)]) for x, y in pairs]
         for x, y in request.forbidden:
             px, py = self._people((x, y), "forbidden pair")
             if int(px) in local and int(py) in local:
@@ -356,7 +386,8 @@ class Network:
         if need.capability not in self.capability_index:
             close = difflib.get_close_matches(need.capability, list(self.capability_index), 3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            return Shortfall(need_label(need), f"no one in the ecosystem has {need.capability}{hint}")
+            message = f"no one in the ecosystem has {need.capability}{hint}"
+            return Shortfall(need_label(need), message)
         if len(qualified) == 0:
             message = f"no one{where} has {need.capability} at level {need.level}"
         else:
@@ -367,9 +398,7 @@ class Network:
         gap = np.maximum(need.level - levels, 0).astype(np.float64)
         blocked = ~eligible[people]
         score = gap + 1.5 * blocked - 0.01 * levels
-        candidates = [
-            j for j in np.argsort(score, kind="stable") if gap[j] > 0 or blocked[j]
-        ][:3]
+        candidates = [j for j in np.argsort(score, kind="stable") if gap[j] > 0 or blocked[j]][:3]
         nearest = []
         for j in candidates:
             i = int(people[j])

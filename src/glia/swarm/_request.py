@@ -21,8 +21,8 @@ __all__ = [
     "Request",
     "RequestError",
     "Weights",
-    "parse_need",
     "need_label",
+    "parse_need",
     "parse_weights",
 ]
 
@@ -45,10 +45,10 @@ def parse_need(text: str) -> Need:
 
     >>> parse_need("data-engineering:3:2")
     Need(capability='data-engineering', level=3, count=2)
-    >>> parse_need("legal")
+    >>> parse_need("legal")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    glia.swarm._request.RequestError: need 'legal': expected CAP:LEVEL[:COUNT], e.g. legal:4 or legal:4:2
+    glia.swarm._request.RequestError: need 'legal': expected CAP:LEVEL[:COUNT], ...
     """
     parts = text.strip().split(":")
     expected = f"need {text!r}: expected CAP:LEVEL[:COUNT], e.g. legal:4 or legal:4:2"
@@ -97,10 +97,10 @@ def parse_weights(text: str | Mapping[str, float] | None, base: Weights | None =
 
     >>> parse_weights("cost=0.5, load=2")
     Weights(distance=1.0, cost=0.5, load=2.0, bridge=0.0, region=1.0)
-    >>> parse_weights("speed=1")
+    >>> parse_weights("speed=1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    glia.swarm._request.RequestError: weight 'speed': expected one of distance, cost, load, bridge, region
+    glia.swarm._request.RequestError: weight 'speed': expected one of distance, cost, ...
     """
     base = base or Weights()
     if text is None:

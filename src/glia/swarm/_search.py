@@ -25,6 +25,7 @@ __all__ = ["Found", "leader_distances", "local_search", "rarest_need", "search"]
 Float = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
+Num = Float | float
 
 _EPS = 1e-9
 #: Seeds tried per kind: holders of the rarest need, and best leaders.
@@ -69,7 +70,7 @@ def leader_distances(pool: Pool) -> Float:
 
 
 def _infeasibility(
-    pool: Pool, have: Float, money: Float, capital: Float, size: Float, conflicts: Float
+    pool: Pool, have: Float, money: Num, capital: Num, size: Num, conflicts: Num
 ) -> Float:
     """How far teams are from feasible (0 when feasible); arrays broadcast together."""
     short = np.maximum(pool.required - have, 0).sum(axis=-1)
@@ -225,7 +226,6 @@ def _seeds(pool: Pool, banned: Bool) -> list[tuple[str, list[int]]]:
         int(i) for i in np.argsort(ld, kind="stable")[:SEEDS_PER_KIND] if np.isfinite(ld[i])
     ]
     for leader in dict.fromkeys(leaders):
-        team = [int(leader)]
         in_team = np.zeros(pool.k, bool)
         in_team[leader] = True
         in_team[pool.fixed] = True
@@ -271,7 +271,7 @@ def search(pool: Pool, top: int = 1, banned: Bool | None = None) -> list[Found]:
                 continue
             ban = banned.copy()
             ban[member] = True
-            for origin, start in _seeds(pool, ban)[:4]:
+            for _, start in _seeds(pool, ban)[:4]:
                 run(f"without {pool.labels[member]}", start, ban)
         ranked = sorted(found.values(), key=lambda f: (f.total, f.members))
     return ranked[:top]

@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the analysis and graph modules run as written."""
+"""The examples in the docstrings of the graph, analysis and swarm modules run as written."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[1]
 MODULES = [
     "glia.graph",
     "glia.analysis._analyze",
@@ -21,6 +21,10 @@ MODULES = [
     "glia.analysis.flows",
     "glia.analysis.health",
     "glia.analysis.whatif",
+    "glia.swarm",
+    "glia.swarm._request",
+    "glia.swarm._form",
+    "glia.swarm._distance",
 ]
 
 
