@@ -31,9 +31,10 @@ __all__ = ["DIRECT_LIMIT_NODES", "EXTENSION_COST", "PAIR_COST", "pairwise"]
 Float = npt.NDArray[np.float64]
 Index = npt.NDArray[np.int64]
 
-#: Graphs with at most this many nodes always take the direct search: a
-#: Dijkstra over the whole of such a graph costs well under a millisecond.
-#: Tests set it to 0 to force the meet-in-the-middle.
+#: Graphs with at most this many nodes always take the direct search, which
+#: has fewer steps: on them both take a few milliseconds at most (measured for
+#: 30-60 candidates on 1000 nodes: direct 0.1-3.5 ms, join 0.3-1.6 ms). Tests
+#: set it to 0 to force the meet-in-the-middle.
 DIRECT_LIMIT_NODES = 1000
 
 #: The cost model that picks the algorithm, in units of one stored entry
@@ -44,16 +45,19 @@ DIRECT_LIMIT_NODES = 1000
 EXTENSION_COST = 1.6
 PAIR_COST = 3.2
 
-#: The join falls back to the direct search when its ``k x |U|`` ball matrix
-#: would hold more cells than this (three such matrices are kept: 104 MB).
-_MAX_BALL_CELLS = 8_000_000
+#: The join falls back to the direct search when its ``k x |U|`` ball matrices
+#: would hold more cells than this (13 bytes each), or its balls more entries
+#: than the next (about 56 bytes each).
+_MAX_BALL_CELLS = 4_000_000
+_MAX_BALL_ENTRIES = 1_000_000
 
-#: The direct search runs on blocks of candidates of at most this many cells.
+#: The direct search runs on blocks of candidates of at most this many cells
+#: (8 bytes each) of ``csgraph.dijkstra`` output.
 _MAX_DIRECT_CELLS = 8_000_000
 
-#: At most this many extensions, and this many pairs, exist at once (each
-#: costs about 50 bytes while it does).
-_CHUNK = 1_000_000
+#: At most this many extensions, and this many pairs, exist at once (with
+#: what they lead to, about 200 bytes per extension while it lives).
+_CHUNK = 500_000
 
 #: Stored entries whose mirror image :func:`pairwise` checks.
 _SYMMETRY_SAMPLES = 32
@@ -93,13 +97,17 @@ def pairwise(
 
     Algorithm
     ---------
-    *Direct*: ``csgraph.dijkstra(graph, indices=nodes, limit=H)``, taken when
-    there is no horizon, when ``n <= DIRECT_LIMIT_NODES``, and when the cost
-    model (:data:`EXTENSION_COST`, :data:`PAIR_COST`) says the join would cost
-    more than ``k * graph.nnz``, an upper bound of the direct search: that
-    happens only when the balls of radius ``H/2`` already cover much of the
-    graph. The join stops as soon as its running cost passes that bound, so
-    it never costs much more than the direct search it falls back on.
+    *Direct*: ``csgraph.dijkstra(graph, indices=nodes, limit=H)`` (on blocks of
+    candidates, to bound its ``k x n`` output). It is taken when there is no
+    horizon, when ``n <= DIRECT_LIMIT_NODES``, and when the join gives up: when
+    the balls of radius ``H/2`` are too big to hold (``_MAX_BALL_CELLS``,
+    ``_MAX_BALL_ENTRIES``), or when the cost model (:data:`EXTENSION_COST`,
+    :data:`PAIR_COST`) puts the join above ``k * graph.nnz``, the cost of ``k``
+    whole-graph searches and so a bound on the direct one. The cost of the
+    extensions is known once the balls are; the pairs are counted as they are
+    formed, so a join that gives up has spent at most about that bound. All of
+    this happens only when the balls of radius ``H/2`` cover much of the graph
+    (on the benchmark graph, with costs of 1 and more: from ``H = 8`` or so).
     Otherwise *meet in the middle*:
 
     1. One multi-source Dijkstra limited to ``H/2`` finds ``U``, the nodes
@@ -129,9 +137,10 @@ def pairwise(
     The join costs a Dijkstra over the balls of radius ``H/2``, one pass over
     their edges, and one step per (``E`` entry, ``B`` entry) pair sharing a
     node; the direct search costs a Dijkstra over the balls of radius ``H``.
-    Memory stays near 100 MB beyond the graph itself: extensions and pairs
-    are formed in chunks, and a ball matrix too large sends the request to
-    the direct search, which runs on blocks of candidates.
+    Beyond the graph itself the join holds at most about 110 MB of balls and
+    100 MB of chunks, plus some 35 bytes per stored entry in the rows of ``U``
+    while it builds ``G`` (140 MB in all at the largest horizon the benchmark
+    graph keeps on the join); the direct search holds at most 64 MB of output.
     """
     if graph.ndim != 2 or graph.shape[0] != graph.shape[1]:
         raise ValueError(f"graph must be a square matrix, not of shape {graph.shape}")
@@ -272,10 +281,20 @@ def _meet_in_the_middle(graph: sp.csr_array, idx: Index, cap: float) -> Float | 
     g_cost = np.asarray(graph.data[pos], dtype=np.float64)
     sub = sp.csr_array((g_cost, g_col, g_ptr), shape=(m, m))
 
-    # The balls, as (candidate, node, distance) triples sorted by candidate,
-    # and again sorted by (node, candidate).
+    # The balls. Before anything proportional to their entries is built, the
+    # cost of the extensions and a floor on the pairs (those between two ball
+    # entries alone) are weighed against the direct search.
     ball = csgraph.dijkstra(sub, directed=True, indices=local[idx], limit=half)
     in_ball = ball <= half
+    count = in_ball.sum(axis=0, dtype=np.int64)  # how many balls hold each node
+    entries = int(count.sum())
+    spent = EXTENSION_COST * float(count @ g_len)
+    floor = PAIR_COST * float(count @ (count - 1)) / 2.0
+    if entries > _MAX_BALL_ENTRIES or spent + floor > budget:
+        return None
+
+    # The balls as (candidate, node, distance) triples sorted by candidate,
+    # and again sorted by (node, candidate).
     flat_ball = ball.ravel()
     flat = np.flatnonzero(in_ball.ravel())
     b_cand, b_node = np.divmod(flat, m)
@@ -283,17 +302,13 @@ def _meet_in_the_middle(graph: sp.csr_array, idx: Index, cap: float) -> Float | 
     by_node = np.argsort(b_node, kind="stable")
     s_cand = b_cand[by_node]
     s_dist = b_dist[by_node]
-    count = np.bincount(b_node, minlength=m).astype(np.int64)
     first = np.cumsum(count) - count
     # rank[i, b]: how many candidates j <= i have b in their ball. The entries of
     # node b with j > i are the last count[b] - rank[i, b] of its group.
     rank = np.cumsum(in_ball, axis=0, dtype=np.int32).ravel()
-    del in_ball
-
+    del in_ball, flat, by_node
     degree = g_len[b_node]
-    spent = EXTENSION_COST * float(degree.sum())
-    if spent > budget:
-        return None
+
     out = np.full(k * k, cap, dtype=np.float64)
     for lo, hi in _chunks(degree):
         # 2. E: these ball entries and their one-edge extensions that improve on B.

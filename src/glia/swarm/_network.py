@@ -319,9 +319,7 @@ class Network:
         local = {int(p): i for i, p in enumerate(people)}
         for r, need in enumerate(request.needs):
             holders, levels = self.holders(need.capability)
-            for p in holders[levels >= need.level]:
-                if int(p) in local:
-                    cover[local[int(p)], r] = True
+            cover[:, r] = np.isin(people, holders[levels >= need.level])
         if k:
             dist = pairwise(self.graph, people, horizon)
             finite = np.isfinite(dist)
