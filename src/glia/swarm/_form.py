@@ -381,7 +381,7 @@ def solve_request(
     result: Exact | None = None
     bound = pool.quick_bound()
     if run_exact:
-        result = solve(pool, time_limit)
+        result = solve(pool, time_limit, incumbent=found[0].total if found else math.inf)
         timings["exact"] = result.seconds
         solver.update(
             exact="HiGHS (scipy.optimize.milp)",

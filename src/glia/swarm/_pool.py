@@ -208,19 +208,21 @@ class Pool:
         need = int(self.required.max()) if len(self.required) else 0
         return max(self.min_size, need, int(self.fixed.sum()), 1)
 
-    def quick_bound(self) -> float:
+    def quick_bound(self, size: int | None = None) -> float:
         """A certified lower bound on the objective of any feasible team, in O(k^2 log k).
 
-        Each of a team's ``s >= s_min`` members is at working distance at least
-        the sum of its ``s_min - 1`` nearest other candidates from the rest; the
-        team's distance is at least half the sum of the ``s_min`` smallest such
-        sums. The linear part is at least the smallest sum of ``s`` linear
+        Over teams of at least ``size`` members (default: the smallest feasible
+        size). Each of a team's ``t >= s`` members is at working distance at
+        least the sum of its ``s - 1`` nearest other candidates from the rest;
+        the team's distance is at least half the sum of the ``s`` smallest such
+        sums. The linear part is at least the smallest sum of ``t`` linear
         terms over the allowed sizes. Weak but cheap; the exact model gives the
         proven bound.
         """
         k = self.k
-        s = self.smallest_size()
-        if k == 0 or s > k:
+        s = max(self.smallest_size(), size or 0)
+        upper = k if self.max_size is None else min(k, self.max_size)
+        if k == 0 or s > upper:
             return math.inf
         wd, lin = self.weighted_distance, self.linear
         dist_part = 0.0
@@ -228,10 +230,8 @@ class Pool:
             off = np.where(np.eye(k, dtype=bool), np.inf, wd)
             nearest = np.sort(off, axis=1)[:, : s - 1].sum(axis=1)
             dist_part = float(np.sort(nearest)[:s].sum() / 2)
-        order = np.sort(lin)
-        upper = k if self.max_size is None else min(k, self.max_size)
-        prefix = np.cumsum(order)
-        lin_part = float(prefix[s - 1 : upper].min()) if upper >= s else math.inf
+        prefix = np.cumsum(np.sort(lin))
+        lin_part = float(prefix[s - 1 : upper].min())
         if not math.isfinite(dist_part):
             dist_part = 0.0
         return dist_part + lin_part

@@ -108,11 +108,12 @@ def _greedy(pool: Pool, start: list[int], order: list[int], banned: Bool) -> lis
 
 
 def local_search(pool: Pool, start: list[int], banned: Bool | None = None) -> tuple[Int, float]:
-    """Best-improvement drop/add/swap from ``start``; returns (members, infeasibility).
+    """Best-improvement drop/add/swap/merge from ``start``; returns (members, infeasibility).
 
     ``banned`` candidates are never added. Every move of a step is scored at
     once: adds as a vector over candidates, drops over members, swaps as a
-    members x candidates matrix.
+    members x candidates matrix, merges (two members out, one candidate in)
+    as a member pairs x candidates matrix.
     """
     k = pool.k
     banned = np.zeros(k, bool) if banned is None else banned
@@ -171,8 +172,34 @@ def local_search(pool: Pool, start: list[int], banned: Bool | None = None) -> tu
             + lin[outside][None, :]
             - lin[movable][:, None]
         )
-        bads = [add_bad.ravel(), drop_bad.ravel(), swap_bad.ravel()]
-        gains = [add_gain.ravel(), drop_gain.ravel(), swap_gain.ravel()]
+        # merges: two members leave, one candidate (often holding both their
+        # capabilities) joins; without them a team cannot shrink past a plateau
+        pa, pb = np.triu_indices(len(movable), 1)
+        a_, b_ = movable[pa], movable[pb]
+        merge_bad = _infeasibility(
+            pool,
+            have - cover[a_][:, None, :] - cover[b_][:, None, :] + cover[outside][None, :, :],
+            money - (pool.money[a_] + pool.money[b_])[:, None] + pool.money[outside][None, :],
+            capital
+            - (pool.capital[a_] + pool.capital[b_])[:, None]
+            + pool.capital[outside][None, :],
+            np.float64(size - 1),
+            conflicts
+            - (csum[a_] + csum[b_] - conflict[a_, b_])[:, None]
+            + csum[outside][None, :]
+            - conflict[np.ix_(a_, outside)]
+            - conflict[np.ix_(b_, outside)],
+        )
+        merge_gain = (
+            sums[outside][None, :]
+            - wd[np.ix_(a_, outside)]
+            - wd[np.ix_(b_, outside)]
+            - (sums[a_] + sums[b_] - wd[a_, b_])[:, None]
+            + lin[outside][None, :]
+            - (lin[a_] + lin[b_])[:, None]
+        )
+        bads = [add_bad.ravel(), drop_bad.ravel(), swap_bad.ravel(), merge_bad.ravel()]
+        gains = [add_gain.ravel(), drop_gain.ravel(), swap_gain.ravel(), merge_gain.ravel()]
         bad = np.concatenate(bads)
         gain = np.concatenate(gains)
         if not len(bad):
@@ -190,9 +217,14 @@ def local_search(pool: Pool, start: list[int], banned: Bool | None = None) -> tu
             in_team[outside[move]] = True
         elif move < n_add + n_drop:
             in_team[movable[move - n_add]] = False
-        else:
+        elif move < n_add + n_drop + n_drop * n_add:
             leave, join = divmod(move - n_add - n_drop, len(outside))
             in_team[movable[leave]] = False
+            in_team[outside[join]] = True
+        else:
+            pair, join = divmod(move - n_add - n_drop - n_drop * n_add, len(outside))
+            in_team[a_[pair]] = False
+            in_team[b_[pair]] = False
             in_team[outside[join]] = True
     team = np.flatnonzero(in_team)
     have = cover[team].sum(axis=0)
