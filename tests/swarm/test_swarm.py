@@ -354,6 +354,8 @@ def test_parsing_names_what_was_expected() -> None:
         form_swarm(tiny(CHAIN), needs=["legal:3"], include=["zed"])
     with pytest.raises(RequestError, match="opportunities: none"):
         form_swarm(tiny(CHAIN), "nope")
+    with pytest.raises(RequestError, match="no region given"):
+        form_swarm(tiny(CHAIN), needs=["legal:3"], region_required=True)
     with pytest.raises(RequestError, match="region 'west' is not known"):
         form_swarm(tiny(CHAIN), needs=["legal:3"], region="west")
 
@@ -402,3 +404,26 @@ def test_cli_json_and_table(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["swarm", str(EXAMPLE), "--need", "legal"])
     assert bad.exit_code == 2
     assert "CAP:LEVEL" in bad.output
+
+
+def test_a_stopped_exact_model_still_reports_a_sound_bound() -> None:
+    rng = np.random.default_rng(5)
+    k = 14
+    points = rng.random((k, 2)) * 10
+    distance = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    pool = Pool.of(
+        [f"p{i}" for i in range(k)],
+        ["a", "b", "c"],
+        rng.random((k, 3)) < 0.3,
+        [2, 1, 2],
+        distance,
+    )
+    optimum, _ = brute_force(pool)
+    found = search(pool)
+    for limit in (1e-6, 0.05, 10.0):
+        exact = solve(pool, time_limit=limit, incumbent=found[0].total)
+        assert exact.bound <= optimum + 1e-6
+        assert exact.value >= optimum - 1e-6
+        if exact.optimal:
+            assert exact.value == pytest.approx(optimum)
+    assert solve(pool, time_limit=10.0).value == pytest.approx(optimum)

@@ -188,6 +188,8 @@ class Request:
             raise RequestError(f"capital {self.capital_needed!r}: expected zero or more")
         if not self.hours >= 0:
             raise RequestError(f"hours {self.hours!r}: expected zero or more")
+        if self.region_required and self.region is None:
+            raise RequestError("region required, but no region given (--region NAME)")
         if self.min_size < 1:
             raise RequestError(f"minimum team size {self.min_size}: expected at least 1")
         if self.max_size is not None and self.max_size < self.min_size:
