@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= .glia-demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck unit bench bench-quick bench-analysis lock clean
+.PHONY: help demo test lint typecheck unit bench bench-quick bench-analysis bench-swarm lock clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,7 +21,7 @@ $(BIN)/glia: pyproject.toml requirements.lock
 
 venv: $(BIN)/glia ## Create the virtual environment (.venv) from the lock file
 
-demo: $(BIN)/glia ## Import the Northbridge example, analyse it, write its HTML report
+demo: $(BIN)/glia ## Import the Northbridge example, analyse it, write its HTML report, form a swarm
 	rm -rf $(WORKSPACE)
 	$(BIN)/glia demo --workspace $(WORKSPACE)
 
@@ -45,6 +45,9 @@ bench-quick: $(BIN)/glia ## The benchmark at 10k only, printed, nothing written
 
 bench-analysis: $(BIN)/glia ## glia.analyze at 10k, 100k, 1M against NetworkX; writes docs/benchmarks.md
 	$(BIN)/python bench/bench_analysis.py --sizes 10000 100000 1000000 --write docs/benchmarks.md
+
+bench-swarm: $(BIN)/glia ## Swarm: DBLP tasks and generated 10k/100k ecosystems; writes docs/benchmarks.md
+	$(BIN)/python bench/bench_swarm.py --tasks 30 --sizes 10000 100000 --write docs/benchmarks.md
 
 lock: ## Re-pin requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
