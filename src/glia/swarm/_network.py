@@ -233,6 +233,8 @@ class Network:
         on networks above :data:`EXACT_DISTANCE_LIMIT` participants).
         """
         w = weights or Weights()
+        if per_need < 1:
+            raise RequestError(f"per need {per_need}: expected at least 1 candidate")
         n = self.n
         include = self._people(request.include, "include")
         exclude = self._people(request.exclude, "exclude")
@@ -276,7 +278,8 @@ class Network:
             good = people[(levels >= need.level) & eligible[people]]
             if len(good) < need.count:
                 shortfalls.append(self._shortfall(request, need, people, levels, eligible))
-            best = good[np.argsort(rank_key[good], kind="stable")[:per_need]]
+            keep = max(per_need, need.count)
+            best = good[np.argsort(rank_key[good], kind="stable")[:keep]]
             chosen.append(best)
         if request.capital_needed:
             providers = np.flatnonzero(eligible & (self.capital > 0))

@@ -8,7 +8,7 @@ read them the same way and fail with the same messages.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
 from pydantic import ValidationError
@@ -199,8 +199,3 @@ class Request:
         both = set(self.include) & set(self.exclude)
         if both:
             raise RequestError(f"both included and excluded: {', '.join(sorted(both))}")
-
-
-def needs_of(texts: Sequence[str]) -> tuple[Need, ...]:
-    """Parse several ``CAP:LEVEL[:COUNT]``."""
-    return tuple(parse_need(t) for t in texts)
