@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the graph, analysis and swarm modules run as written."""
+"""The examples in the docstrings of the graph, analysis, swarm and ledger modules run as written."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ MODULES = [
     "glia.swarm._request",
     "glia.swarm._form",
     "glia.swarm._distance",
+    "glia.ledger._expr",
+    "glia.ledger._distribute",
+    "glia.ledger._chain",
+    "glia.ledger._shapley",
 ]
 
 

@@ -1,0 +1,44 @@
+"""Account and distribute: value equations, exact distribution of income, Shapley values.
+
+The computation half of ``glia.ledger`` (no database): formulas in a safe
+expression language (:mod:`glia.ledger._expr`), value equations with ordered
+buckets and a formula per kind of contribution, a distribution that sums
+exactly to the income, and Shapley values for small swarms. The append-only,
+hash-chained ledger of events in the store builds on these.
+"""
+
+from ._chain import ACTIONS, GENESIS, Break, Event, canonical, chain, verify
+from ._distribute import (
+    Bucket,
+    Contribution,
+    Distribution,
+    DistributionError,
+    Share,
+    ValueEquation,
+    distribute,
+)
+from ._expr import Formula, FormulaError, compile_formula
+from ._shapley import Shapley, ShapleyError, shapley
+
+__all__ = [
+    "ACTIONS",
+    "GENESIS",
+    "Break",
+    "Bucket",
+    "Contribution",
+    "Distribution",
+    "DistributionError",
+    "Event",
+    "Formula",
+    "FormulaError",
+    "Shapley",
+    "ShapleyError",
+    "Share",
+    "ValueEquation",
+    "canonical",
+    "chain",
+    "compile_formula",
+    "distribute",
+    "shapley",
+    "verify",
+]
