@@ -29,6 +29,7 @@ MODULES = [
     "glia.ledger._distribute",
     "glia.ledger._chain",
     "glia.ledger._shapley",
+    "glia.ledger._funds",
 ]
 
 

@@ -16,9 +16,15 @@ from glia.ledger._distribute import (
     DistributionError,
     ValueEquation,
     distribute,
+    preview,
 )
 
 AGENTS = ["ann", "bob", "cat", "dan", "eve"]
+
+
+def split(*args, **kwargs):
+    """A distribution where consent is not what is being tested."""
+    return distribute(*args, require_consent=False, **kwargs)
 
 
 @st.composite
@@ -61,7 +67,7 @@ incomes = st.integers(0, 10_000_000).map(lambda cents: Decimal(cents) / 100)
 
 def _run(income, equation, items):
     try:
-        return distribute(income, equation, items)
+        return split(income, equation, items)
     except DistributionError as exc:
         # only the cap may make a distribution impossible, and it says so
         assert "cap" in str(exc) or "no contribution" in str(exc)
@@ -78,7 +84,7 @@ def test_shares_sum_exactly_never_negative_and_are_deterministic(income, equatio
     assert sum(amounts.values(), Decimal(0)) == income
     assert all(a >= 0 for a in amounts.values())
     assert all(a == a.quantize(Decimal("0.01")) for a in amounts.values())
-    assert distribute(income, equation, list(reversed(items))).amounts() == amounts
+    assert split(income, equation, list(reversed(items))).amounts() == amounts
     # each rounded share is within one cent of the exact one
     for share in result.shares:
         assert abs(Fraction(share.amount) - share.exact) < Fraction(1, 100)
@@ -130,7 +136,7 @@ def test_hand_worked_buckets_multipliers_and_rounding() -> None:
         Contribution("bob", "work", hours=Decimal(5), rate=Decimal(100), id="e2"),  # claim 1000
         Contribution("cat", "transfer", value=Decimal(250), id="e3"),  # claim 1000
     ]
-    result = distribute("1000.00", eq, items)
+    result = split("1000.00", eq, items)
     # fund 50; capital 20% of 950 = 190 to cat; team 760 split 2000:1000:1000
     assert result.amounts() == {
         "ann": Decimal("380.00"),
@@ -145,10 +151,8 @@ def test_hand_worked_buckets_multipliers_and_rounding() -> None:
     thirds = ValueEquation(
         name="t", buckets=[{"name": "all", "percent": 100}], formulas={"w": "hours"}
     )
-    split = distribute(
-        "100", thirds, [Contribution(a, "w", hours=Decimal(1)) for a in ("c", "a", "b")]
-    )
-    assert split.amounts() == {"a": Decimal("33.34"), "b": Decimal("33.33"), "c": Decimal("33.33")}
+    third = split("100", thirds, [Contribution(a, "w", hours=Decimal(1)) for a in ("c", "a", "b")])
+    assert third.amounts() == {"a": Decimal("33.34"), "b": Decimal("33.33"), "c": Decimal("33.33")}
 
 
 def test_cap_redistributes_to_the_others() -> None:
@@ -163,13 +167,13 @@ def test_cap_redistributes_to_the_others() -> None:
         Contribution("bob", "w", hours=Decimal(5)),
         Contribution("cat", "w", hours=Decimal(5)),
     ]
-    assert distribute("100", eq, items).amounts() == {
+    assert split("100", eq, items).amounts() == {
         "ann": Decimal("50.00"),
         "bob": Decimal("25.00"),
         "cat": Decimal("25.00"),
     }
     with pytest.raises(DistributionError, match="cap"):
-        distribute("100", eq, items[:1])
+        split("100", eq, items[:1])
 
 
 def test_bad_equations_and_inputs_say_what_is_wrong() -> None:
@@ -194,13 +198,39 @@ def test_bad_equations_and_inputs_say_what_is_wrong() -> None:
         name="x", buckets=[{"name": "a", "percent": 100}], formulas={"work": "hours - 10"}
     )
     with pytest.raises(DistributionError, match="negative claim"):
-        distribute("10", eq, [Contribution("ann", "work", hours=Decimal(1))])
+        split("10", eq, [Contribution("ann", "work", hours=Decimal(1))])
     with pytest.raises(DistributionError, match="no formula for kind 'use'"):
-        distribute("10", eq, [Contribution("ann", "use", quantity=Decimal(1))])
+        split("10", eq, [Contribution("ann", "use", quantity=Decimal(1))])
     with pytest.raises(DistributionError, match="whole number"):
-        distribute("10.001", eq, [Contribution("ann", "work", hours=Decimal(11))])
+        split("10.001", eq, [Contribution("ann", "work", hours=Decimal(11))])
     partial = ValueEquation(
         name="p", buckets=[{"name": "a", "percent": 50, "of": "straight", "to": "p"}], formulas={}
     )
     with pytest.raises(DistributionError, match="unassigned"):
-        distribute("10", partial, [])
+        split("10", partial, [])
+
+
+def test_consent_of_every_party_and_recipient_is_required_and_preview_needs_none() -> None:
+    base = {
+        "name": "pilot",
+        "buckets": [
+            {"name": "fund", "percent": 10, "of": "straight", "to": "hub"},
+            {"name": "team", "percent": 100},
+        ],
+        "formulas": {"work": "hours"},
+        "parties": ["client"],
+    }
+    items = [
+        Contribution("ann", "work", hours=Decimal(3)),
+        Contribution("bob", "work", hours=Decimal(1)),
+    ]
+    waiting = ValueEquation(**base, consents={"ann": "2025-01-01", "hub": "2025-01-01"})
+    with pytest.raises(DistributionError, match="waiting for the consent of bob, client"):
+        distribute("100", waiting, items)
+    agreed = ValueEquation(
+        **base, consents={p: "2025-01-01" for p in ("ann", "bob", "hub", "client")}
+    )
+    assert distribute("100", agreed, items).amounts()["ann"] == Decimal("67.50")
+    other = ValueEquation(**{**base, "buckets": [{"name": "team", "percent": 100}]}, version=2)
+    changes = {c.agent: c.delta for c in preview("100", agreed, other, items)}
+    assert changes == {"ann": Decimal("7.50"), "bob": Decimal("2.50"), "hub": Decimal("-10.00")}

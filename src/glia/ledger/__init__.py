@@ -16,13 +16,17 @@ from ._distribute import (
     Share,
     ValueEquation,
     distribute,
+    largest_remainder,
+    preview,
 )
 from ._expr import Formula, FormulaError, compile_formula
+from ._funds import POLICIES, payouts
 from ._shapley import Shapley, ShapleyError, shapley
 
 __all__ = [
     "ACTIONS",
     "GENESIS",
+    "POLICIES",
     "Break",
     "Bucket",
     "Contribution",
@@ -39,6 +43,9 @@ __all__ = [
     "chain",
     "compile_formula",
     "distribute",
+    "largest_remainder",
+    "payouts",
+    "preview",
     "shapley",
     "verify",
 ]

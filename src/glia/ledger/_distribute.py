@@ -21,6 +21,7 @@ the textbook largest-remainder (Hamilton) method.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,12 +34,15 @@ from ._expr import Formula, FormulaError, compile_formula
 
 __all__ = [
     "Bucket",
+    "Change",
     "Contribution",
     "Distribution",
     "DistributionError",
     "Share",
     "ValueEquation",
     "distribute",
+    "largest_remainder",
+    "preview",
 ]
 
 #: Event fields a formula may name.
@@ -84,6 +88,18 @@ class ValueEquation(BaseModel):
     cap: Decimal | None = Field(
         default=None, gt=0, le=1, description="most one participant may take of a bucket"
     )
+    parties: tuple[str, ...] = Field(
+        default=(), description="who must consent, besides everyone who would receive a share"
+    )
+    consents: dict[str, dt.date] = Field(
+        default_factory=dict, description="who consented to this version, and when"
+    )
+
+    def waiting_for(self, recipients: Iterable[str] = ()) -> list[str]:
+        """Parties and recipients who have not consented to this version."""
+        everyone = set(self.parties) | set(recipients)
+        everyone |= {b.to for b in self.buckets if b.to is not None}
+        return sorted(p for p in everyone if p not in self.consents)
 
     @model_validator(mode="after")
     def _check(self) -> ValueEquation:
@@ -237,7 +253,9 @@ def _capped(
     return shares
 
 
-def _round(exact: Mapping[str, Fraction], total: Decimal, unit: Decimal) -> dict[str, Decimal]:
+def largest_remainder(
+    exact: Mapping[str, Fraction], total: Decimal, unit: Decimal
+) -> dict[str, Decimal]:
     """Largest remainder: floors in units, the leftover units to the largest remainders."""
     units = {a: (v / Fraction(unit)) for a, v in exact.items()}
     floors = {a: int(u // 1) for a, u in units.items()}
@@ -252,14 +270,20 @@ def distribute(
     income: Decimal | int | str,
     equation: ValueEquation,
     contributions: Iterable[Contribution],
+    *,
+    require_consent: bool = True,
 ) -> Distribution:
     """Split ``income`` under ``equation`` among the contributors, exactly.
+
+    Refuses an equation that a party, or anyone who would receive a share, has
+    not consented to, unless ``require_consent`` is false (a preview).
 
     >>> eq = ValueEquation(
     ...     name="demo",
     ...     buckets=[{"name": "fund", "percent": 10, "of": "straight", "to": "hub"},
     ...              {"name": "team", "percent": 100}],
     ...     formulas={"work": "hours * rate"},
+    ...     consents={"ann": "2025-01-06", "bob": "2025-01-06", "hub": "2025-01-07"},
     ... )
     >>> work = [Contribution("ann", "work", hours=Decimal(10), rate=Decimal(50)),
     ...         Contribution("bob", "work", hours=Decimal(20), rate=Decimal(50))]
@@ -272,6 +296,13 @@ def distribute(
     if amount % equation.unit:
         raise DistributionError(f"income {amount} is not a whole number of {equation.unit}")
     items = _claims(equation, list(contributions))
+    if require_consent:
+        waiting = equation.waiting_for(c.agent for c, q in items if q > 0)
+        if waiting:
+            raise DistributionError(
+                f"{equation.name} v{equation.version} is not agreed: waiting for the consent "
+                f"of {', '.join(waiting)}"
+            )
     total = Fraction(amount)
     remaining = total
     exact: dict[str, Fraction] = {}
@@ -321,6 +352,37 @@ def distribute(
             f"the buckets of {equation.name} v{equation.version} leave {float(remaining):.2f} "
             "of the income unassigned: end with a bucket of 100% of the remaining"
         )
-    rounded = _round(exact, amount, equation.unit)
+    rounded = largest_remainder(exact, amount, equation.unit)
     shares = tuple(Share(a, rounded[a], exact[a], tuple(parts.get(a, ()))) for a in sorted(rounded))
     return Distribution(equation.name, equation.version, amount, shares)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one participant would get under another equation."""
+
+    agent: str
+    agreed: Decimal
+    other: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.other - self.agreed
+
+
+def preview(
+    income: Decimal | int | str,
+    agreed: ValueEquation,
+    other: ValueEquation,
+    contributions: Iterable[Contribution],
+) -> list[Change]:
+    """Per participant, the share under ``agreed`` and under ``other``, before anyone agrees.
+
+    ``other`` needs no consent (that is the point of a preview); ``agreed`` does.
+    """
+    items = list(contributions)
+    now = distribute(income, agreed, items).amounts()
+    then = distribute(income, other, items, require_consent=False).amounts()
+    agents = sorted(set(now) | set(then))
+    zero = Decimal("0.00")
+    return [Change(a, now.get(a, zero), then.get(a, zero)) for a in agents]
