@@ -76,10 +76,16 @@ def test_version() -> None:
         "generate",
         "demo",
         "analyze",
+        "swarm",
+        "ledger record",
+        "ledger import",
+        "ledger verify",
+        "ledger list",
+        "ledger reverse",
     ],
 )
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    code, out, _ = glia(command, "--help")
+    code, out, _ = glia(*command.split(), "--help")
     assert code == 0
     assert "Example: glia" in out
 

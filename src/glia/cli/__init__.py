@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import analysis, ecosystems, swarm, tools
+from . import analysis, ecosystems, ledger, swarm, tools
 
 __all__ = ["app", "main"]
 
@@ -45,6 +45,7 @@ ecosystems.register(app)
 tools.register(app)
 analysis.register(app)
 swarm.register(app)
+ledger.register(app)
 
 
 def main() -> None:

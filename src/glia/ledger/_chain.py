@@ -120,7 +120,7 @@ class Break:
     """Where the chain breaks, and how."""
 
     seq: int
-    kind: str  # altered, removed, reordered, relinked
+    kind: str  # altered, removed, reordered, relinked; the store adds "added"
     message: str
 
 

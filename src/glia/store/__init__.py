@@ -22,12 +22,13 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from ..io import EcosystemSource, Source, open_source
+from ..ledger import Break, Event
 from ..model import Ecosystem
 from ._engine import (
     DEFAULT_WORKSPACE,
@@ -38,6 +39,19 @@ from ._engine import (
     workspace_path,
 )
 from ._importer import ImportResult, delete_ecosystem, import_source
+from ._ledger import (
+    LedgerCheck,
+    LedgerError,
+    LedgerProblem,
+    NewEvent,
+    check,
+    delete_events,
+    import_events,
+    read_events,
+    read_events_csv,
+    record,
+    reverse,
+)
 from ._reader import (
     EcosystemInfo,
     Summary,
@@ -54,6 +68,10 @@ __all__ = [
     "DEFAULT_WORKSPACE",
     "EcosystemInfo",
     "ImportResult",
+    "LedgerCheck",
+    "LedgerError",
+    "LedgerProblem",
+    "NewEvent",
     "Snapshot",
     "Store",
     "Summary",
@@ -141,9 +159,66 @@ class Store:
             return self.import_source(source, name, replace, progress)
 
     def delete(self, name: str) -> None:
-        """Delete an ecosystem and all its records."""
+        """Delete an ecosystem and all its records, its ledger included."""
         with self.engine.begin() as conn:
-            delete_ecosystem(conn, ecosystem_id(conn, name))
+            eco = ecosystem_id(conn, name)
+            delete_events(conn, eco)
+            delete_ecosystem(conn, eco)
+
+    # -- the ledger ------------------------------------------------------------------
+    def record(self, ecosystem: str, events: Sequence[NewEvent]) -> list[Event]:
+        """Append events to the ledger of ``ecosystem``, numbered and hash-chained.
+
+        All or nothing: on any problem raises :class:`LedgerError` listing
+        every one (event position, field, what was expected) and writes
+        nothing; an unknown name raises :class:`UnknownEcosystem`.
+        """
+        with self.engine.begin() as conn:
+            return record(conn, ecosystem, events)
+
+    def reverse(self, ecosystem: str, seq: int, recorded_by: str, note: str | None = None) -> Event:
+        """Append the event that reverses event ``seq`` (quantity and value negated).
+
+        Corrections never edit or delete: this is how an event is undone, once.
+        """
+        with self.engine.begin() as conn:
+            return reverse(conn, ecosystem, seq, recorded_by, note)
+
+    def import_events(
+        self,
+        ecosystem: str,
+        path: str | os.PathLike[str],
+        recorded_by: str | None = None,
+    ) -> list[Event]:
+        """Append the events of a CSV file (header: fields of :class:`NewEvent`).
+
+        All or nothing: raises :class:`~glia.model.InvalidInput` with every
+        problem (file, row, column, value, what was expected) and writes
+        nothing. ``recorded_by`` fills the rows that do not say who recorded them.
+        """
+        parsed = read_events_csv(path, recorded_by)
+        with self.engine.begin() as conn:
+            return import_events(conn, ecosystem, parsed)
+
+    def events(self, ecosystem: str, opportunity: str | None = None) -> list[Event]:
+        """The ledger's events in seq order, or those of one opportunity."""
+        with self.engine.connect() as conn:
+            return read_events(conn, ecosystem, opportunity)
+
+    def check_ledger(self, ecosystem: str) -> LedgerCheck:
+        """Verify the ledger's chain: the events stored, the last hash, the first break.
+
+        Events are read in the order they were inserted (not by seq, which would
+        hide rows swapped in place), in one transaction that sees one state.
+        """
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            return check(conn, ecosystem)
+
+    def verify_ledger(self, ecosystem: str) -> Break | None:
+        """The first altered, removed, reordered or relinked event, or None when intact."""
+        return self.check_ledger(ecosystem).broken
 
     # -- reading ---------------------------------------------------------------------
     def list(self) -> list[EcosystemInfo]:

@@ -356,13 +356,18 @@ def find_ecosystem(conn: Connection, name: str) -> int | None:
     return conn.execute(select(ecosystem.c.id).where(ecosystem.c.name == name)).scalar()
 
 
-def delete_ecosystem(conn: Connection, ecosystem_id: int) -> None:
-    """Delete an ecosystem's content table by table, children first.
+def delete_content(conn: Connection, ecosystem_id: int) -> None:
+    """Delete an ecosystem's map (not its row, not its ledger), children first.
 
     One ``DELETE`` per table rather than a cascade, which SQLite runs row by row.
     """
     for table in reversed(CONTENT_TABLES):
         conn.execute(delete(table).where(table.c.ecosystem_id == ecosystem_id))
+
+
+def delete_ecosystem(conn: Connection, ecosystem_id: int) -> None:
+    """Delete an ecosystem's map and its row."""
+    delete_content(conn, ecosystem_id)
     conn.execute(delete(ecosystem).where(ecosystem.c.id == ecosystem_id))
 
 
@@ -387,9 +392,22 @@ def import_source(
         conflict.append(Problem(Location(source.name), "ecosystem", NO_VALUE, expected))
     writable = target is not None and not conflict
     sink: StoreSink | None = None
-    if writable:
-        if existing is not None:
-            delete_ecosystem(conn, existing)
+    kept: dict[str, Any] = {}
+    if writable and existing is not None:
+        # Replacing the map keeps the ecosystem's row, so that what hangs from
+        # it beyond the map (the ledger and its event count) stays whole.
+        delete_content(conn, existing)
+        old_counts = conn.execute(
+            select(ecosystem.c.counts).where(ecosystem.c.id == existing)
+        ).scalar_one()
+        kept = {k: v for k, v in (old_counts or {}).items() if k == "ledger"}
+        conn.execute(
+            update(ecosystem)
+            .where(ecosystem.c.id == existing)
+            .values(source=source.name, counts={}, updated_at=dt.datetime.now(dt.UTC))
+        )
+        sink = StoreSink(conn, existing)
+    elif writable:
         now = dt.datetime.now(dt.UTC)
         eco_id = conn.execute(
             insert(ecosystem)
@@ -417,7 +435,7 @@ def import_source(
     if total or result.header is None or sink is None or target is None:
         raise InvalidInput(problems, total)
     header: Header = result.header
-    counts = dict(result.index.counts)
+    counts = dict(result.index.counts) | kept
     conn.execute(
         update(ecosystem)
         .where(ecosystem.c.id == sink.eco)

@@ -20,6 +20,13 @@ keeps its foreign keys.
 
 Money is exact: ``NUMERIC`` on PostgreSQL, decimal text on SQLite, whose
 ``NUMERIC`` affinity would round through a float.
+
+``ledger_event`` is not content: it is append-only and outlives re-imports of
+the map, so it is not in :data:`CONTENT_TABLES`, and its foreign key to
+``ecosystem`` restricts deletes instead of cascading (``Store.delete`` removes
+the events first, on purpose). Its surrogate key ``id`` grows in insertion
+order and is never reused; verification reads events in that order, so rows
+swapped or renumbered in place show up as reordered.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
     JSON,
     Boolean,
     Column,
@@ -58,6 +66,7 @@ __all__ = [
     "cluster",
     "ecosystem",
     "exchange",
+    "ledger_event",
     "membership",
     "metadata",
     "need",
@@ -323,4 +332,29 @@ CONTENT_TABLES = (
     exchange,
     opportunity,
     need,
+)
+
+ledger_event = Table(
+    "ledger_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("agent", String(200), nullable=False),
+    Column("opportunity", String(200)),
+    Column("quantity", Money),
+    Column("unit", String(60)),
+    Column("value", Money),
+    Column("currency", String(3)),
+    Column("note", Text),
+    Column("evidence", Text),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("reverses", Integer),
+    Column("prev_hash", CHAR(64), nullable=False),
+    Column("hash", CHAR(64), nullable=False),
+    ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="RESTRICT"),
+    UniqueConstraint("ecosystem_id", "seq"),
+    sqlite_autoincrement=True,
 )
