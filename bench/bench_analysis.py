@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_store import _machine  # noqa: E402  (one description of the machine for both)
+from bench_store import _machine, replace_section  # noqa: E402  (shared with the store bench)
 
 CACHE = ROOT / "bench" / "out" / "analysis"
 NETWORKX_LIMIT = 600
@@ -288,14 +288,7 @@ def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
             END,
         ]
     )
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1] if END in rest else ""
-        text = head + body + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, START, END, body)
 
 
 def main() -> None:

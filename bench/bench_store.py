@@ -152,6 +152,20 @@ def _probe_here() -> float:
     return (time.perf_counter() - started) / len(keys) * 1e9
 
 
+def replace_section(path: Path, start: str, end: str, body: str) -> None:
+    """Write ``body`` (which begins with ``start`` and ends with ``end``) into the
+    markdown file at ``path``, replacing the section between those markers, or
+    appending it when absent."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if start in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1] if end in rest else ""
+        text = head + body + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def _machine() -> str:
     cpu = "unknown CPU"
     try:

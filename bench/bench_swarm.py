@@ -62,7 +62,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_store import _machine  # noqa: E402  (one description of the machine for all)
+from bench_store import _machine, replace_section  # noqa: E402  (shared with the store bench)
 
 OUT = ROOT / "bench" / "out" / "swarm"
 DBLP = ROOT.parent / "shared" / "data" / "dblp"
@@ -144,6 +144,18 @@ def _exact(pool: Any, time_limit: float) -> dict[str, Any]:
         "bound": e.bound,
         "members": list(e.members) if e.members is not None else None,
         "variables": e.variables,
+    }
+
+
+def _exact_row(exact: dict[str, Any]) -> dict[str, Any]:
+    """The exact model's result as the columns of a task's row (JSON has no infinity)."""
+    return {
+        "exact_status": exact["status"],
+        "exact_seconds": exact["seconds"],
+        "exact_value": exact["value"] if math.isfinite(exact["value"]) else None,
+        "exact_bound": exact["bound"] if math.isfinite(exact["bound"]) else None,
+        "exact_members": exact["members"],
+        "variables": exact["variables"],
     }
 
 
@@ -283,12 +295,7 @@ def _dblp(path: Path, tasks: int, large: int, seed: int, time_limit: float) -> d
                     "heuristic": heuristic,
                     "heuristic_members": list(found[0].members) if found else None,
                     "origin": found[0].origin if found else None,
-                    "exact_status": exact["status"],
-                    "exact_seconds": exact["seconds"],
-                    "exact_value": exact["value"] if math.isfinite(exact["value"]) else None,
-                    "exact_bound": exact["bound"] if math.isfinite(exact["bound"]) else None,
-                    "exact_members": exact["members"],
-                    "variables": exact["variables"],
+                    **_exact_row(exact),
                     "ratio": ratio,
                 }
                 rows.append(row)
@@ -435,12 +442,7 @@ def _generated(
                 "shortfalls": [str(s) for s in swarm.shortfalls],
                 "heuristic": heuristic,
                 "heuristic_again": again[0].total if again else None,
-                "exact_status": exact["status"],
-                "exact_seconds": exact["seconds"],
-                "exact_value": exact["value"] if math.isfinite(exact["value"]) else None,
-                "exact_bound": exact["bound"] if math.isfinite(exact["bound"]) else None,
-                "exact_members": exact["members"],
-                "variables": exact["variables"],
+                **_exact_row(exact),
                 "ratio": ratio,
             }
             rows.append(row)
@@ -779,14 +781,7 @@ def _write(
         parts += ["Not run in this run.", ""]
     parts += ["### Aims", "", *_aims(dblp, generated, limit), "", END]
     body = "\n".join(parts)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1] if END in rest else ""
-        text = head + body + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, START, END, body)
 
 
 def main() -> None:

@@ -311,7 +311,8 @@ def test_northbridge_opportunities_are_solved_to_proven_optimality() -> None:
         assert totals == sorted(totals)
         for team in swarm.teams:
             for member in team.members:
-                assert member.covers or member.fixed or team.components["bridge"] >= 0
+                # with bridging weighed 0, no one is in a team without a reason
+                assert member.covers or member.fixed
                 assert len(member.ties) == len(team.members) - 1
             assert team.gap >= 0
 

@@ -40,6 +40,7 @@ __all__ = [
     "ClusterProjection",
     "Multiplex",
     "UnknownLayer",
+    "alive_ties",
     "build",
     "endpoints",
     "exchange_pairs",
@@ -135,7 +136,8 @@ class Multiplex:
         )
 
 
-def _alive(snapshot: Snapshot, at: dt.date | None) -> npt.NDArray[np.bool_]:
+def alive_ties(snapshot: Snapshot, at: dt.date | None) -> npt.NDArray[np.bool_]:
+    """Which ties are alive on ``at`` (all of them when ``at`` is None)."""
     if at is None:
         return np.ones(snapshot.n_ties, dtype=np.bool_)
     day = np.datetime64(at, "D")
@@ -197,7 +199,7 @@ def exchange_pairs(
 def build(snapshot: Snapshot, *, at: dt.date | None = None) -> Multiplex:
     """The multiplex of ``snapshot``; with ``at``, only ties alive on that date."""
     n = snapshot.n_participants
-    alive = _alive(snapshot, at)
+    alive = alive_ties(snapshot, at)
     formal_code = snapshot.layers.index("formal")
     layers = {}
     for name, mask in (

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ..graph import exchange_pairs
+from ..graph import alive_ties, exchange_pairs
 from ..model import Need
 from ..store import Snapshot
 from ._distance import pairwise
@@ -116,12 +116,7 @@ class Network:
         self.ids = s.participant_ids
         self.index = {pid: i for i, pid in enumerate(s.participant_ids)}
         # ties alive at ``at``, split into distrust and collaboration
-        alive = np.ones(s.n_ties, bool)
-        if at is not None:
-            day = np.datetime64(at, "D")
-            alive = (np.isnat(s.tie_since) | (s.tie_since <= day)) & (
-                np.isnat(s.tie_until) | (s.tie_until >= day)
-            )
+        alive = alive_ties(s, at)
         distrust_code = s.tie_types.index(DISTRUST) if DISTRUST in s.tie_types else -2
         is_distrust = alive & (s.tie_type == distrust_code)
         working = alive & ~is_distrust
