@@ -7,6 +7,7 @@ exactly to the income, and Shapley values for small swarms. The append-only,
 hash-chained ledger of events in the store builds on these.
 """
 
+from ._allocate import OPPORTUNITY, Allocation, Levels, Pending, allocate, pending
 from ._chain import ACTIONS, GENESIS, Break, Event, canonical, chain, verify
 from ._distribute import (
     Bucket,
@@ -26,7 +27,9 @@ from ._shapley import Shapley, ShapleyError, shapley
 __all__ = [
     "ACTIONS",
     "GENESIS",
+    "OPPORTUNITY",
     "POLICIES",
+    "Allocation",
     "Break",
     "Bucket",
     "Contribution",
@@ -35,16 +38,20 @@ __all__ = [
     "Event",
     "Formula",
     "FormulaError",
+    "Levels",
+    "Pending",
     "Shapley",
     "ShapleyError",
     "Share",
     "ValueEquation",
+    "allocate",
     "canonical",
     "chain",
     "compile_formula",
     "distribute",
     "largest_remainder",
     "payouts",
+    "pending",
     "preview",
     "shapley",
     "verify",

@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 #: Actions, named after ValueFlows where one fits (``transfer`` is capital in,
-#: ``income`` a client payment), plus the intangible ones ValueFlows lacks.
+#: ``income`` a client payment), plus the intangible ones ValueFlows lacks, and
+#: Glia's own: ``allocation`` (a share of income, written by a distribution),
+#: ``leave`` and ``leaveAtFault`` (someone left the opportunity or the network).
 ACTIONS = (
     "work",
     "deliverService",
@@ -45,6 +47,9 @@ ACTIONS = (
     "referral",
     "introduction",
     "help",
+    "allocation",
+    "leave",
+    "leaveAtFault",
 )
 
 #: The "previous hash" of the first event.

@@ -88,6 +88,33 @@ class ValueEquation(BaseModel):
     cap: Decimal | None = Field(
         default=None, gt=0, le=1, description="most one participant may take of a bucket"
     )
+    claims: dict[str, Literal["equity", "debt", "once"]] = Field(
+        default_factory=dict,
+        description="claim kind per kind of contribution (default equity): equity counts in "
+        "every distribution, debt until it has been paid, once in one distribution",
+    )
+    cash: tuple[str, ...] = Field(
+        default=("transfer",),
+        description="kinds of contribution that are cash (kept by people who leave at fault)",
+    )
+    peer_adjustment: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="bound N of the peer adjustment: claims may be raised or lowered by at "
+        "most N percent",
+    )
+    referral: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="percent of the income, straight, shared by the referral contributions",
+    )
+    members: tuple[str, ...] = Field(
+        default=(),
+        description="an organisation's equation: the people whose contributions are the "
+        "organisation's",
+    )
     parties: tuple[str, ...] = Field(
         default=(), description="who must consent, besides everyone who would receive a share"
     )
@@ -95,11 +122,25 @@ class ValueEquation(BaseModel):
         default_factory=dict, description="who consented to this version, and when"
     )
 
-    def waiting_for(self, recipients: Iterable[str] = ()) -> list[str]:
-        """Parties and recipients who have not consented to this version."""
+    def waiting_for(
+        self, recipients: Iterable[str] = (), *, besides: Iterable[str] = ()
+    ) -> list[str]:
+        """Parties and recipients who have not consented to this version
+        (``besides``: recipients that are not people, such as a level below)."""
         everyone = set(self.parties) | set(recipients)
         everyone |= {b.to for b in self.buckets if b.to is not None}
+        everyone -= set(besides)
         return sorted(p for p in everyone if p not in self.consents)
+
+    def effective_buckets(self) -> tuple[Bucket, ...]:
+        """The buckets, with the referral share (if any) first."""
+        if self.referral is None:
+            return self.buckets
+        first = Bucket(name="referral", percent=self.referral, of="straight", kinds=("referral",))
+        return (first, *self.buckets)
+
+    def claim_kind(self, kind: str) -> str:
+        return self.claims.get(kind, "equity")
 
     @model_validator(mode="after")
     def _check(self) -> ValueEquation:
@@ -116,6 +157,17 @@ class ValueEquation(BaseModel):
         for kind, m in self.multipliers.items():
             if m < 0:
                 raise ValueError(f"multiplier for {kind} is negative")
+        straight += self.referral or 0
+        if straight > 100:
+            raise ValueError(
+                f"the referral share and the straight buckets take {straight}% of the income, "
+                "more than 100%"
+            )
+        unknown_claims = [k for k in self.claims if k not in self.formulas]
+        if unknown_claims:
+            raise ValueError(
+                f"claim kinds given for {', '.join(unknown_claims)}, which have no formula"
+            )
         for b in self.buckets:
             unknown = [k for k in b.kinds or () if k not in self.formulas]
             if unknown:
@@ -123,12 +175,24 @@ class ValueEquation(BaseModel):
         return self
 
     def compiled(self) -> dict[str, Formula]:
-        return {kind: compile_formula(text, FIELDS) for kind, text in self.formulas.items()}
+        """The formulas, compiled; a referral share without a formula counts each referral as 1."""
+        formulas = dict(self.formulas)
+        if self.referral is not None:
+            formulas.setdefault("referral", "1")
+        return {kind: compile_formula(text, FIELDS) for kind, text in formulas.items()}
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """A contribution as the distribution sees it (a ledger event's fields)."""
+    """A contribution as the distribution sees it (a ledger event's fields).
+
+    ``claim``, when given, is the formula's value already computed (by the
+    store, set-based, for many events of one participant and kind at once):
+    the formula is then not applied again; multipliers, the rules for people
+    who leave and peer adjustments still are. ``events`` counts the ledger
+    events it stands for; ``counted`` says that an earlier distribution already
+    counted it (a claim of kind *once* then claims nothing).
+    """
 
     agent: str
     kind: str
@@ -137,11 +201,19 @@ class Contribution:
     hours: Decimal = Decimal(0)
     rate: Decimal = Decimal(0)
     id: str | None = None
+    claim: Decimal | None = None
+    events: int = 1
+    counted: bool = False
 
 
 @dataclass(frozen=True)
 class Part:
-    """Why a participant receives part of a bucket."""
+    """Why a participant receives part of a bucket.
+
+    ``kinds`` splits the exact amount by kind of contribution (what a debt-like
+    claim has been paid is counted from it); ``capped`` is true when the
+    participant was held at the cap or a debt at what was still owed.
+    """
 
     bucket: str
     claim: Fraction
@@ -149,6 +221,7 @@ class Part:
     amount: Fraction
     capped: bool
     contributions: tuple[tuple[str | None, str, Decimal], ...]  # (id, kind, claim)
+    kinds: tuple[tuple[str, Fraction], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,15 +233,35 @@ class Share:
     exact: Fraction
     parts: tuple[Part, ...]
 
+    def by_kind(self, unit: Decimal) -> dict[str | None, Decimal]:
+        """The rounded amount split by kind of contribution (None: a fixed bucket),
+        summing exactly to :attr:`amount`."""
+        exact: dict[str, Fraction] = {}
+        for part in self.parts:
+            if part.kinds:
+                for kind, amount in part.kinds:
+                    exact[kind] = exact.get(kind, Fraction(0)) + amount
+            else:
+                exact[""] = exact.get("", Fraction(0)) + part.amount
+        rounded = largest_remainder(exact, self.amount, unit)
+        return {(k or None): v for k, v in rounded.items() if v}
+
 
 @dataclass(frozen=True)
 class Distribution:
-    """The split of one income under one equation version."""
+    """The split of one income under one equation version.
+
+    ``lost`` lists the claims that people who left at fault gave up, and
+    ``adjustments`` the peer adjustments applied (percent per participant).
+    """
 
     equation: str
     version: int
     income: Decimal
     shares: tuple[Share, ...]
+    unit: Decimal = Decimal("0.01")
+    lost: tuple[tuple[str, str, Decimal], ...] = ()  # (agent, kind, claim)
+    adjustments: tuple[tuple[str, Decimal], ...] = ()
 
     def amounts(self) -> dict[str, Decimal]:
         return {s.agent: s.amount for s in self.shares}
@@ -198,15 +291,29 @@ class Distribution:
                 }
                 for s in self.shares
             ],
+            "lost": [{"agent": a, "kind": k, "claim": str(c)} for a, k, c in self.lost],
+            "adjustments": {a: str(p) for a, p in self.adjustments},
         }
 
 
+@dataclass(frozen=True)
+class _Claim:
+    contribution: Contribution
+    claim: Decimal
+
+
 def _claims(
-    equation: ValueEquation, contributions: Sequence[Contribution]
-) -> list[tuple[Contribution, Decimal]]:
+    equation: ValueEquation,
+    contributions: Sequence[Contribution],
+    leavers: Mapping[str, bool],
+    adjustments: Mapping[str, Decimal],
+) -> tuple[list[_Claim], list[tuple[str, str, Decimal]]]:
     formulas = equation.compiled()
-    out = []
+    out: list[_Claim] = []
+    lost: list[tuple[str, str, Decimal]] = []
     for i, c in enumerate(contributions):
+        if c.counted and equation.claim_kind(c.kind) == "once":
+            continue
         formula = formulas.get(c.kind)
         if formula is None:
             known = ", ".join(sorted(formulas)) or "none"
@@ -214,43 +321,77 @@ def _claims(
                 f"contribution {c.id or i + 1} ({c.agent}): no formula for kind {c.kind!r} "
                 f"in {equation.name} v{equation.version} (kinds: {known})"
             )
-        fields = {"quantity": c.quantity, "value": c.value, "hours": c.hours, "rate": c.rate}
-        claim = formula.evaluate(fields) * equation.multipliers.get(c.kind, Decimal(1))
-        if claim < 0:
+        if c.claim is not None:
+            base = c.claim
+        else:
+            fields = {"quantity": c.quantity, "value": c.value, "hours": c.hours, "rate": c.rate}
+            base = formula.evaluate(fields)
+        if base < 0:
             raise DistributionError(
                 f"contribution {c.id or i + 1} ({c.agent}): the formula {formula.text!r} "
-                f"gives a negative claim ({claim})"
+                f"gives a negative claim ({base})"
             )
-        out.append((c, claim))
-    return out
+        multiplier = equation.multipliers.get(c.kind, Decimal(1))
+        if leavers.get(c.agent):  # left at fault: cash without multiplier, the rest lost
+            if c.kind not in equation.cash:
+                if base:
+                    lost.append((c.agent, c.kind, base * multiplier))
+                continue
+            multiplier = Decimal(1)
+        claim = base * multiplier
+        if c.agent in adjustments:
+            claim = claim * (1 + adjustments[c.agent] / 100)
+        out.append(_Claim(c, claim))
+    return out, lost
 
 
-def _capped(
-    claims: Mapping[str, Fraction], amount: Fraction, cap: Fraction | None
-) -> dict[str, Fraction]:
-    """Proportional shares of ``amount`` with no one above ``cap * amount`` (water-filling)."""
-    shares: dict[str, Fraction] = {}
-    open_ = {a: c for a, c in claims.items() if c > 0}
+def _fill(
+    claims: Mapping[tuple[str, str], Fraction],
+    amount: Fraction,
+    cap: Fraction | None,
+    owed: Mapping[tuple[str, str], Fraction],
+) -> tuple[dict[tuple[str, str], Fraction], set[tuple[str, str]]]:
+    """Proportional shares of ``amount`` among claimants (participant, kind), with no
+    debt-like claimant above what it is still owed and no participant above ``cap``
+    (water-filling: those held at a limit are fixed, the rest share what is left).
+
+    Returns the shares and the claimants held at a limit; what no one may take
+    stays unassigned (the caller passes it on).
+    """
+    fixed: dict[tuple[str, str], Fraction] = {}
+    held: set[tuple[str, str]] = set()
+    open_ = {k: c for k, c in claims.items() if c > 0}
     left = amount
-    limit = None if cap is None else cap * amount
-    while open_:
+    while open_ and left > 0:
         total = sum(open_.values(), Fraction(0))
-        trial = {a: left * c / total for a, c in open_.items()}
-        over = [a for a, s in trial.items() if limit is not None and s > limit]
-        if not over:
-            shares.update(trial)
-            return shares
-        for a in over:
-            assert limit is not None
-            shares[a] = limit
-            left -= limit
-            del open_[a]
-    if left > 0:
-        raise DistributionError(
-            f"the cap of {float(cap or 0):.0%} per participant leaves {float(left):.2f} "
-            "of a bucket that no one may take"
-        )
-    return shares
+        trial = {k: left * c / total for k, c in open_.items()}
+        over = [k for k in open_ if k in owed and trial[k] > owed[k]]
+        if over:
+            for k in over:
+                fixed[k] = owed[k]
+                left -= owed[k]
+                held.add(k)
+                del open_[k]
+            continue
+        if cap is not None:
+            per_agent: dict[str, Fraction] = {}
+            for (agent, _), value in [*fixed.items(), *trial.items()]:
+                per_agent[agent] = per_agent.get(agent, Fraction(0)) + value
+            capped = [a for a, v in per_agent.items() if v > cap]
+            if capped:
+                for agent in capped:
+                    mine = [k for k in open_ if k[0] == agent]
+                    room = cap - sum((v for k, v in fixed.items() if k[0] == agent), Fraction(0))
+                    weight = sum((open_[k] for k in mine), Fraction(0))
+                    for k in mine:
+                        fixed[k] = room * open_[k] / weight
+                        left -= fixed[k]
+                        held.add(k)
+                        del open_[k]
+                continue
+        fixed.update(trial)
+        left = Fraction(0)
+    return fixed, held
 
 
 def largest_remainder(
@@ -266,17 +407,58 @@ def largest_remainder(
     return {a: unit * n for a, n in floors.items()}
 
 
+def _check_adjustments(
+    equation: ValueEquation, adjustments: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
+    checked: dict[str, Decimal] = {}
+    for agent, raw in sorted(adjustments.items()):
+        percent = Decimal(str(raw))
+        if equation.peer_adjustment is None:
+            raise DistributionError(
+                f"peer adjustment for {agent}: {equation.name} v{equation.version} allows none "
+                "(set peer_adjustment: N in the equation to allow plus or minus N percent)"
+            )
+        bound = equation.peer_adjustment
+        if not percent.is_finite() or abs(percent) > bound:
+            raise DistributionError(
+                f"peer adjustment for {agent}: {percent}% is outside the agreed bound of "
+                f"plus or minus {bound}%"
+            )
+        if percent:
+            checked[agent] = percent
+    return checked
+
+
 def distribute(
     income: Decimal | int | str,
     equation: ValueEquation,
     contributions: Iterable[Contribution],
     *,
     require_consent: bool = True,
+    received: Mapping[tuple[str, str], Decimal] | None = None,
+    adjustments: Mapping[str, Decimal] | None = None,
+    leavers: Mapping[str, bool] | None = None,
+    besides: Iterable[str] = (),
 ) -> Distribution:
     """Split ``income`` under ``equation`` among the contributors, exactly.
 
     Refuses an equation that a party, or anyone who would receive a share, has
-    not consented to, unless ``require_consent`` is false (a preview).
+    not consented to, unless ``require_consent`` is false (a preview);
+    ``besides`` names fixed recipients that need no consent (a level below,
+    which has an equation of its own).
+
+    * ``received``: what each (participant, kind) already received in earlier
+      distributions; a debt-like kind claims only what is still owed, and is
+      never paid more than that.
+    * ``adjustments``: peer adjustments in percent per participant, each within
+      the equation's ``peer_adjustment`` bound; a participant's claims are
+      multiplied by ``1 + percent / 100``.
+    * ``leavers``: participants who left, and whether at fault. At fault, their
+      non-cash claims are lost and cash claims count without multiplier;
+      otherwise they keep every claim.
+
+    A contribution of a kind that counts *once* claims nothing when it is
+    marked ``counted`` (by an earlier distribution).
 
     >>> eq = ValueEquation(
     ...     name="demo",
@@ -295,9 +477,21 @@ def distribute(
         raise DistributionError(f"income {amount}: only income received, zero or more, is shared")
     if amount % equation.unit:
         raise DistributionError(f"income {amount} is not a whole number of {equation.unit}")
-    items = _claims(equation, list(contributions))
+    adjust = _check_adjustments(equation, adjustments or {})
+    items, lost = _claims(equation, list(contributions), leavers or {}, adjust)
+    paid = {k: Fraction(v) for k, v in (received or {}).items()}
+    totals: dict[tuple[str, str], Fraction] = {}
+    for item in items:
+        key = (item.contribution.agent, item.contribution.kind)
+        totals[key] = totals.get(key, Fraction(0)) + Fraction(item.claim)
+    owed = {
+        k: max(Fraction(0), v - paid.get(k, Fraction(0)))
+        for k, v in totals.items()
+        if equation.claim_kind(k[1]) == "debt"
+    }
     if require_consent:
-        waiting = equation.waiting_for(c.agent for c, q in items if q > 0)
+        claimants = {k[0] for k, v in totals.items() if v > 0 and owed.get(k, v) > 0}
+        waiting = equation.waiting_for(claimants, besides=besides)
         if waiting:
             raise DistributionError(
                 f"{equation.name} v{equation.version} is not agreed: waiting for the consent "
@@ -308,11 +502,10 @@ def distribute(
     exact: dict[str, Fraction] = {}
     parts: dict[str, list[Part]] = {}
     cap = None if equation.cap is None else Fraction(equation.cap)
-    last = len(equation.buckets) - 1
-    for position, bucket in enumerate(equation.buckets):
+    buckets = equation.effective_buckets()
+    for bucket in buckets:
         base = total if bucket.of == "straight" else remaining
-        size = base * Fraction(bucket.percent) / 100
-        size = min(size, remaining)
+        size = min(base * Fraction(bucket.percent) / 100, remaining)
         if bucket.to is not None:
             exact[bucket.to] = exact.get(bucket.to, Fraction(0)) + size
             parts.setdefault(bucket.to, []).append(
@@ -321,40 +514,61 @@ def distribute(
             remaining -= size
             continue
         kinds = set(bucket.kinds) if bucket.kinds is not None else None
-        mine = [(c, q) for c, q in items if kinds is None or c.kind in kinds]
-        claims: dict[str, Fraction] = {}
-        for c, q in mine:
-            claims[c.agent] = claims.get(c.agent, Fraction(0)) + Fraction(q)
-        if sum(claims.values(), Fraction(0)) == 0:
-            if position == last and remaining > 0:
-                raise DistributionError(
-                    f"bucket {bucket.name}: no contribution claims anything, so "
-                    f"{float(remaining):.2f} of the income would have no recipient"
-                )
+        mine = [i for i in items if kinds is None or i.contribution.kind in kinds]
+        weights = {k: owed.get(k, v) for k, v in totals.items() if kinds is None or k[1] in kinds}
+        if sum(weights.values(), Fraction(0)) == 0 or size == 0:
             continue
-        got = _capped(claims, size, cap)
-        all_claims = sum(claims.values(), Fraction(0))
-        for agent, value in got.items():
+        got, held = _fill(weights, size, None if cap is None else cap * size, owed)
+        all_claims = sum(weights.values(), Fraction(0))
+        by_agent: dict[str, list[tuple[str, Fraction]]] = {}
+        for (agent, kind), value in sorted(got.items()):
+            by_agent.setdefault(agent, []).append((kind, value))
+        for agent, pieces in by_agent.items():
+            value = sum((v for _, v in pieces), Fraction(0))
             exact[agent] = exact.get(agent, Fraction(0)) + value
             parts.setdefault(agent, []).append(
                 Part(
                     bucket.name,
-                    claims[agent],
+                    sum((w for k, w in weights.items() if k[0] == agent), Fraction(0)),
                     all_claims,
                     value,
-                    cap is not None and value == cap * size,
-                    tuple((c.id, c.kind, q) for c, q in mine if c.agent == agent),
+                    any(k[0] == agent for k in held),
+                    tuple(
+                        (i.contribution.id, i.contribution.kind, i.claim)
+                        for i in mine
+                        if i.contribution.agent == agent
+                    ),
+                    tuple(pieces),
                 )
             )
-        remaining -= size
+        remaining -= sum(got.values(), Fraction(0))
     if remaining > 0:
-        raise DistributionError(
-            f"the buckets of {equation.name} v{equation.version} leave {float(remaining):.2f} "
-            "of the income unassigned: end with a bucket of 100% of the remaining"
-        )
+        last = buckets[-1]
+        left = f"{float(remaining):.2f} of the income"
+        if last.of != "remaining" or last.percent != 100:
+            reason = (
+                f"the buckets of {equation.name} v{equation.version} leave {left} unassigned: "
+                "end with a bucket of 100% of the remaining"
+            )
+        elif not any(w for k, w in totals.items() if last.kinds is None or k[1] in last.kinds):
+            reason = f"no contribution claims anything, so {left} would have no recipient"
+        else:
+            reason = (
+                "the cap per participant and the debts still owed leave "
+                f"{left} that no one may take"
+            )
+        raise DistributionError(reason)
     rounded = largest_remainder(exact, amount, equation.unit)
     shares = tuple(Share(a, rounded[a], exact[a], tuple(parts.get(a, ()))) for a in sorted(rounded))
-    return Distribution(equation.name, equation.version, amount, shares)
+    return Distribution(
+        equation.name,
+        equation.version,
+        amount,
+        shares,
+        equation.unit,
+        tuple(lost),
+        tuple(sorted(adjust.items())),
+    )
 
 
 @dataclass(frozen=True)
