@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import analysis, ecosystems, ledger, swarm, tools
+from . import analysis, distribution, ecosystems, ledger, swarm, tools
 
 __all__ = ["app", "main"]
 
@@ -46,6 +46,7 @@ tools.register(app)
 analysis.register(app)
 swarm.register(app)
 ledger.register(app)
+distribution.register(app)
 
 
 def main() -> None:

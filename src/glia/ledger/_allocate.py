@@ -321,7 +321,7 @@ def allocate(
         for s in d.shares:
             amounts[s.agent] = amounts.get(s.agent, Decimal(0)) + s.amount
             for label, value in s.by_kind(d.unit).items():
-                key = (s.agent, label)
-                by_kind[key] = by_kind.get(key, Decimal(0)) + value
+                slot = (s.agent, label)
+                by_kind[slot] = by_kind.get(slot, Decimal(0)) + value
     amounts = {a: v for a, v in sorted(amounts.items()) if v}
     return Allocation(amount, tuple(results), amounts, by_kind, tuple(unused))

@@ -38,6 +38,7 @@ __all__ = [
     "Contribution",
     "Distribution",
     "DistributionError",
+    "NotAgreed",
     "Share",
     "ValueEquation",
     "distribute",
@@ -51,6 +52,18 @@ FIELDS = ("quantity", "value", "hours", "rate")
 
 class DistributionError(ValueError):
     """An equation or a distribution that cannot be carried out, and why."""
+
+
+class NotAgreed(DistributionError):
+    """An equation version that someone it concerns has not consented to."""
+
+    def __init__(self, equation: ValueEquation, waiting: Sequence[str]) -> None:
+        self.equation = equation
+        self.waiting = list(waiting)
+        super().__init__(
+            f"{equation.name} v{equation.version} is not agreed: waiting for the consent "
+            f"of {', '.join(waiting)}"
+        )
 
 
 class Bucket(BaseModel):
@@ -163,7 +176,8 @@ class ValueEquation(BaseModel):
                 f"the referral share and the straight buckets take {straight}% of the income, "
                 "more than 100%"
             )
-        unknown_claims = [k for k in self.claims if k not in self.formulas]
+        credited = set(self.formulas) | ({"referral"} if self.referral is not None else set())
+        unknown_claims = [k for k in self.claims if k not in credited]
         if unknown_claims:
             raise ValueError(
                 f"claim kinds given for {', '.join(unknown_claims)}, which have no formula"
@@ -493,10 +507,7 @@ def distribute(
         claimants = {k[0] for k, v in totals.items() if v > 0 and owed.get(k, v) > 0}
         waiting = equation.waiting_for(claimants, besides=besides)
         if waiting:
-            raise DistributionError(
-                f"{equation.name} v{equation.version} is not agreed: waiting for the consent "
-                f"of {', '.join(waiting)}"
-            )
+            raise NotAgreed(equation, waiting)
     total = Fraction(amount)
     remaining = total
     exact: dict[str, Fraction] = {}

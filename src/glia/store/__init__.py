@@ -21,15 +21,28 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from ..io import EcosystemSource, Source, open_source
-from ..ledger import Break, Event
+from ..ledger import Break, Event, ValueEquation
 from ..model import Ecosystem
+from ._distribution import (
+    Plan,
+    Preview,
+    Statement,
+    Transparency,
+    plan,
+    preview,
+    record_distribution,
+    statement,
+    transparency,
+)
 from ._engine import (
     DEFAULT_WORKSPACE,
     database_url,
@@ -37,6 +50,15 @@ from ._engine import (
     migrate,
     schema_revision,
     workspace_path,
+)
+from ._equations import (
+    ANY_OPPORTUNITY,
+    EquationError,
+    StoredEquation,
+    add_equation,
+    consent,
+    delete_equations,
+    equations,
 )
 from ._importer import ImportResult, delete_ecosystem, import_source
 from ._ledger import (
@@ -65,16 +87,23 @@ from ._snapshot import Snapshot, read_snapshot
 from ._tables import metadata
 
 __all__ = [
+    "ANY_OPPORTUNITY",
     "DEFAULT_WORKSPACE",
     "EcosystemInfo",
+    "EquationError",
     "ImportResult",
     "LedgerCheck",
     "LedgerError",
     "LedgerProblem",
     "NewEvent",
+    "Plan",
+    "Preview",
     "Snapshot",
+    "Statement",
     "Store",
+    "StoredEquation",
     "Summary",
+    "Transparency",
     "UnknownEcosystem",
     "database_url",
     "make_engine",
@@ -163,6 +192,7 @@ class Store:
         with self.engine.begin() as conn:
             eco = ecosystem_id(conn, name)
             delete_events(conn, eco)
+            delete_equations(conn, eco)
             delete_ecosystem(conn, eco)
 
     # -- the ledger ------------------------------------------------------------------
@@ -219,6 +249,88 @@ class Store:
     def verify_ledger(self, ecosystem: str) -> Break | None:
         """The first altered, removed, reordered or relinked event, or None when intact."""
         return self.check_ledger(ecosystem).broken
+
+    # -- value equations and distribution --------------------------------------------
+    def add_equation(
+        self,
+        ecosystem: str,
+        level: str,
+        subject: str | None,
+        equation: ValueEquation,
+        recorded_by: str,
+    ) -> StoredEquation:
+        """Store the next version of the equation of a level (``network``,
+        ``opportunity``, ``organisation``) and subject; consents it carries are kept."""
+        with self.engine.begin() as conn:
+            return add_equation(conn, ecosystem, level, subject, equation, recorded_by)
+
+    def consent(
+        self,
+        ecosystem: str,
+        level: str,
+        subject: str | None,
+        party: str,
+        recorded_by: str,
+        on: dt.date | None = None,
+        version: int | None = None,
+    ) -> StoredEquation:
+        """Record a party's consent to a version of an equation (default: the latest)."""
+        with self.engine.begin() as conn:
+            return consent(conn, ecosystem, level, subject, party, recorded_by, on, version)
+
+    def equations(
+        self, ecosystem: str, level: str | None = None, subject: str | None = None
+    ) -> list[StoredEquation]:
+        """Every stored version of the ecosystem's equations, with their consents."""
+        with self.engine.connect() as conn:
+            return equations(conn, ecosystem, level, subject)
+
+    def plan_distribution(
+        self,
+        ecosystem: str,
+        opportunity: str,
+        adjustments: Mapping[str, Decimal] | None = None,
+    ) -> Plan:
+        """What distributing the opportunity's undistributed income would allocate."""
+        with self.engine.connect() as conn:
+            return plan(conn, ecosystem, opportunity, adjustments=adjustments)
+
+    def distribute(
+        self,
+        ecosystem: str,
+        opportunity: str,
+        recorded_by: str,
+        adjustments: Mapping[str, Decimal] | None = None,
+    ) -> tuple[Plan, list[Event]]:
+        """Distribute the income received and not yet shared; the allocation events
+        are appended to the ledger (all or nothing)."""
+        with self.engine.begin() as conn:
+            return record_distribution(
+                conn, ecosystem, opportunity, recorded_by, adjustments=adjustments
+            )
+
+    def preview(
+        self,
+        ecosystem: str,
+        opportunity: str,
+        other: ValueEquation,
+        adjustments: Mapping[str, Decimal] | None = None,
+    ) -> Preview:
+        """Each participant's share under ``other`` against the agreed equation."""
+        with self.engine.connect() as conn:
+            return preview(conn, ecosystem, opportunity, other, adjustments=adjustments)
+
+    def statement(self, ecosystem: str, participant: str) -> Statement:
+        """A participant's contributions, allocations, payouts and balance."""
+        with self.engine.connect() as conn:
+            return statement(conn, ecosystem, participant)
+
+    def transparency(self, ecosystem: str) -> Transparency:
+        """The network's transparency report: everything, for everyone who may see it."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            return transparency(conn, ecosystem)
 
     # -- reading ---------------------------------------------------------------------
     def list(self) -> list[EcosystemInfo]:

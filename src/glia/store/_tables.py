@@ -44,6 +44,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -58,6 +59,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "ENDPOINT_KINDS",
+    "EQUATION_LEVELS",
     "EXCHANGE_KINDS",
     "LAYERS",
     "PARTICIPANT_KINDS",
@@ -65,6 +67,7 @@ __all__ = [
     "capability",
     "cluster",
     "ecosystem",
+    "equation_consent",
     "exchange",
     "ledger_event",
     "membership",
@@ -77,6 +80,7 @@ __all__ = [
     "role_player",
     "tie",
     "tie_type",
+    "value_equation",
 ]
 
 #: Codes stored for enumerations, in code order.
@@ -356,5 +360,42 @@ ledger_event = Table(
     Column("hash", CHAR(64), nullable=False),
     ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="RESTRICT"),
     UniqueConstraint("ecosystem_id", "seq"),
+    # An opportunity's events in seq order, for distributions (migration 0003).
+    Index("ix_ledger_event_opportunity", "ecosystem_id", "opportunity", "seq"),
     sqlite_autoincrement=True,
+)
+
+#: Levels of a value equation (see ``glia.ledger._allocate``).
+EQUATION_LEVELS = ("network", "opportunity", "organisation")
+
+# Value equations, versioned: a new version is a new row, the old ones stay.
+# ``subject`` is the opportunity's id ("*" for every opportunity without its
+# own), the organisation's id, or "" for the network. Like the ledger, they
+# outlive re-imports of the map (not content; deletes restricted).
+value_equation = Table(
+    "value_equation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="RESTRICT"),
+    UniqueConstraint("ecosystem_id", "level", "subject", "version"),
+    sqlite_autoincrement=True,
+)
+
+# Each party's consent to one version of an equation, with its date.
+equation_consent = Table(
+    "equation_consent",
+    metadata,
+    Column("equation_id", Integer, primary_key=True),
+    Column("party", String(200), primary_key=True),
+    Column("consented_on", Date, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["equation_id"], ["value_equation.id"], ondelete="CASCADE"),
 )
