@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 from rich.table import Table
 
-from ..ledger import DistributionError, ValueEquation
+from ..ledger import OPPORTUNITY, DistributionError, ValueEquation
 from ..store import EquationError, Plan, Store, UnknownEcosystem
 from ._common import WorkspaceOption, console, fail
 
@@ -197,7 +197,14 @@ def list_(
     console.print(table)
 
 
-def _plan_table(result: Plan) -> None:
+def passed_down(result: Plan) -> set[str]:
+    """Recipients whose share a level below splits further."""
+    if result.allocation is None:
+        return set()
+    return {level.removeprefix("organisation ") for level, _ in result.allocation.levels}
+
+
+def plan_table(result: Plan) -> None:
     pending = result.pending
     cur = f" {result.currency}" if result.currency else ""
     console.print(
@@ -211,31 +218,28 @@ def _plan_table(result: Plan) -> None:
     if result.allocation is None:
         return
     console.print("under " + ", ".join(e.label() for e in result.equations), highlight=False)
-    table = Table("level", "recipient", "amount", "bucket", "claim / all claims", "contributions")
+    table = Table("level", "recipient", "bucket", "claim", "amount")
     for level, dist in result.allocation.levels:
+        short = level.removeprefix("organisation ")
         for share in dist.shares:
             for part in share.parts:
                 claim = (
-                    f"{float(part.claim):,.2f} / {float(part.bucket_claims):,.2f}"
+                    f"{float(part.claim / part.bucket_claims):.1%} of claims"
                     if part.bucket_claims
                     else "fixed"
                 )
-                events = ", ".join(f"{k} #{i}" for i, k, _ in part.contributions[:6])
-                if len(part.contributions) > 6:
-                    events += f", ... ({len(part.contributions)})"
-                capped = " (held at limit)" if part.capped else ""
-                table.add_row(
-                    level,
-                    share.agent,
-                    f"{float(part.amount):,.2f}{capped}",
-                    part.bucket,
-                    claim,
-                    events,
-                )
+                if part.capped:
+                    claim += ", at limit"
+                amount = f"{float(part.amount):,.2f}"
+                if share.agent == OPPORTUNITY or (
+                    level == "opportunity" and share.agent in passed_down(result)
+                ):
+                    amount += " (split below)"
+                table.add_row(short, share.agent, part.bucket, claim, amount)
     console.print(table)
     totals = Table("recipient", "amount", title="Shares", title_justify="left")
     for agent, amount in result.allocation.amounts.items():
-        totals.add_row(agent, f"{amount}{cur}")
+        totals.add_row(agent, f"{amount:,.2f}{cur}")
     console.print(totals)
     if result.allocation.uncredited:
         kinds = sorted({c.kind for c in result.allocation.uncredited})
@@ -315,7 +319,7 @@ def distribute(
     if format is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        _plan_table(result)
+        plan_table(result)
     if not preview:
         console.print(
             f"Recorded {len(events)} allocation events (seq {events[0].seq} to "
@@ -363,8 +367,8 @@ def statement(
             alloc.add_row(opp, f"{value}{cur}")
         console.print(alloc)
         console.print(
-            f"allocated {data['total_allocated']}{cur}, paid {data['paid']}{cur}, "
-            f"balance owed {data['balance']}{cur}",
+            f"allocated {report.total_allocated:,.2f}{cur}, paid {report.total_paid:,.2f}{cur}, "
+            f"balance owed {report.balance:,.2f}{cur}",
             highlight=False,
         )
         return

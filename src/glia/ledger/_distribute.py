@@ -376,33 +376,41 @@ def _fill(
     held: set[tuple[str, str]] = set()
     open_ = {k: c for k, c in claims.items() if c > 0}
     left = amount
+
+    def room(agent: str) -> Fraction | None:
+        if cap is None:
+            return None
+        return cap - sum((v for k, v in fixed.items() if k[0] == agent), Fraction(0))
+
     while open_ and left > 0:
         total = sum(open_.values(), Fraction(0))
         trial = {k: left * c / total for k, c in open_.items()}
         over = [k for k in open_ if k in owed and trial[k] > owed[k]]
-        if over:
-            for k in over:
-                fixed[k] = owed[k]
-                left -= owed[k]
+        if over:  # debts paid in full (within the cap), the rest share again
+            for k in sorted(over):
+                limit = room(k[0])
+                fixed[k] = owed[k] if limit is None else min(owed[k], limit)
+                left -= fixed[k]
                 held.add(k)
                 del open_[k]
             continue
-        if cap is not None:
-            per_agent: dict[str, Fraction] = {}
-            for (agent, _), value in [*fixed.items(), *trial.items()]:
-                per_agent[agent] = per_agent.get(agent, Fraction(0)) + value
-            capped = [a for a, v in per_agent.items() if v > cap]
-            if capped:
-                for agent in capped:
-                    mine = [k for k in open_ if k[0] == agent]
-                    room = cap - sum((v for k, v in fixed.items() if k[0] == agent), Fraction(0))
-                    weight = sum((open_[k] for k in mine), Fraction(0))
-                    for k in mine:
-                        fixed[k] = room * open_[k] / weight
-                        left -= fixed[k]
-                        held.add(k)
-                        del open_[k]
-                continue
+        per_agent: dict[str, Fraction] = {}
+        for k, value in trial.items():
+            per_agent[k[0]] = per_agent.get(k[0], Fraction(0)) + value
+        capped = [a for a, v in per_agent.items() if (r := room(a)) is not None and v > r]
+        if capped:  # participants at the cap, the rest share again
+            for agent in sorted(capped):
+                mine = [k for k in open_ if k[0] == agent]
+                limit = room(agent)
+                assert limit is not None
+                weight = sum((open_[k] for k in mine), Fraction(0))
+                for k in mine:
+                    fixed[k] = limit * open_[k] / weight
+                    held.add(k)
+                for k in mine:
+                    left -= fixed[k]
+                    del open_[k]
+            continue
         fixed.update(trial)
         left = Fraction(0)
     return fixed, held
@@ -529,7 +537,9 @@ def distribute(
         weights = {k: owed.get(k, v) for k, v in totals.items() if kinds is None or k[1] in kinds}
         if sum(weights.values(), Fraction(0)) == 0 or size == 0:
             continue
-        got, held = _fill(weights, size, None if cap is None else cap * size, owed)
+        # the referral share is a finder's fee: the cap does not apply to it
+        limit = None if cap is None or bucket.name == "referral" else cap * size
+        got, held = _fill(weights, size, limit, owed)
         all_claims = sum(weights.values(), Fraction(0))
         by_agent: dict[str, list[tuple[str, Fraction]]] = {}
         for (agent, kind), value in sorted(got.items()):
