@@ -238,8 +238,8 @@ def plan_table(result: Plan) -> None:
                 table.add_row(short, share.agent, part.bucket, claim, amount)
     console.print(table)
     totals = Table("recipient", "amount", title="Shares", title_justify="left")
-    for agent, amount in result.allocation.amounts.items():
-        totals.add_row(agent, f"{amount:,.2f}{cur}")
+    for agent, total in result.allocation.amounts.items():
+        totals.add_row(agent, f"{total:,.2f}{cur}")
     console.print(totals)
     if result.allocation.uncredited:
         kinds = sorted({c.kind for c in result.allocation.uncredited})
