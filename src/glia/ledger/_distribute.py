@@ -201,8 +201,9 @@ class Contribution:
     """A contribution as the distribution sees it (a ledger event's fields).
 
     ``claim``, when given, is the formula's value already computed (by the
-    store, set-based, for many events of one participant and kind at once):
-    the formula is then not applied again; multipliers, the rules for people
+    store, set-based, for many events of one participant and kind at once),
+    or a mapping from each formula's text to its value: the formula is then
+    not applied again; multipliers, the rules for people
     who leave and peer adjustments still are. ``events`` counts the ledger
     events it stands for; ``counted`` says that an earlier distribution already
     counted it (a claim of kind *once* then claims nothing).
@@ -215,7 +216,7 @@ class Contribution:
     hours: Decimal = Decimal(0)
     rate: Decimal = Decimal(0)
     id: str | None = None
-    claim: Decimal | None = None
+    claim: Decimal | Mapping[str, Decimal] | None = None
     events: int = 1
     counted: bool = False
 
@@ -335,7 +336,14 @@ def _claims(
                 f"contribution {c.id or i + 1} ({c.agent}): no formula for kind {c.kind!r} "
                 f"in {equation.name} v{equation.version} (kinds: {known})"
             )
-        if c.claim is not None:
+        if isinstance(c.claim, Mapping):
+            if formula.text not in c.claim:
+                raise DistributionError(
+                    f"contribution {c.id or i + 1} ({c.agent}): no claim computed for the "
+                    f"formula {formula.text!r}"
+                )
+            base = c.claim[formula.text]
+        elif c.claim is not None:
             base = c.claim
         else:
             fields = {"quantity": c.quantity, "value": c.value, "hours": c.hours, "rate": c.rate}

@@ -607,6 +607,17 @@ class Formula:
             )
             raise _error(self.text, None, reason) from None
 
+    def sql(self, columns: Mapping[str, str]) -> str | None:
+        """The formula as a SQL expression over exact decimal columns (DuckDB's
+        ``DECIMAL``), ``columns`` naming the column of each field; None when the
+        formula divides, which DuckDB would do in floating point.
+
+        >>> compile_formula("min(hours, 8) * rate + 0.5").sql({"hours": "h", "rate": "r"})
+        '((least(h, 8) * r) + 0.5)'
+        """
+        self._missing({n: columns.get(n) for n in self.names})
+        return _sql(self._tree, columns)
+
     def evaluate_columns(self, columns: Mapping[str, npt.ArrayLike]) -> Float:
         """The formula over many rows at once, in float64.
 
@@ -636,6 +647,29 @@ class Formula:
         with np.errstate(over="ignore", invalid="ignore"):
             result = _float_eval(self._tree, env, self.text)
         return np.array(np.broadcast_to(result, shape), dtype=np.float64)
+
+
+def _sql(node: _Node, columns: Mapping[str, str]) -> str | None:
+    if isinstance(node, _Num):
+        return format(node.value, "f")
+    if isinstance(node, _Name):
+        return columns[node.name]
+    if isinstance(node, _Neg):
+        inner = _sql(node.operand, columns)
+        return None if inner is None else f"(-({inner}))"
+    if isinstance(node, _Chain):
+        acc = _sql(node.first, columns)
+        for op, _, operand in node.rest:
+            x = _sql(operand, columns)
+            if op == "/" or acc is None or x is None:
+                return None
+            acc = f"({acc} {op} {x})"
+        return acc
+    args = [_sql(arg, columns) for arg in node.args]
+    if any(a is None for a in args):
+        return None
+    function = "least" if node.function == "min" else "greatest"
+    return f"{function}({', '.join(a for a in args if a is not None)})"
 
 
 def compile_formula(text: str, allowed: Iterable[str] | None = None) -> Formula:

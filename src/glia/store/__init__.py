@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from ..io import EcosystemSource, Source, open_source
 from ..ledger import Break, Event, ValueEquation
 from ..model import Ecosystem
+from ._columnar import AllPlans, ledger_arrow, plan_all
 from ._distribution import (
     Plan,
     Preview,
@@ -88,6 +89,7 @@ from ._tables import metadata
 
 __all__ = [
     "ANY_OPPORTUNITY",
+    "AllPlans",
     "DEFAULT_WORKSPACE",
     "EcosystemInfo",
     "EquationError",
@@ -294,6 +296,18 @@ class Store:
         """What distributing the opportunity's undistributed income would allocate."""
         with self.engine.connect() as conn:
             return plan(conn, ecosystem, opportunity, adjustments=adjustments)
+
+    def plan_all(
+        self,
+        ecosystem: str,
+        adjustments: Mapping[str, Mapping[str, Decimal]] | None = None,
+    ) -> AllPlans:
+        """Plans for every opportunity with income still to distribute, computed
+        set-based (an Arrow snapshot of the ledger, claims summed by DuckDB)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            return plan_all(conn, ecosystem, adjustments)
 
     def distribute(
         self,

@@ -1,0 +1,369 @@
+"""Distributing every opportunity at once: the ledger as an Arrow snapshot, claims by DuckDB.
+
+:func:`plan_all` gives the same plans as :func:`glia.store._distribution.plan`
+run opportunity by opportunity (a test checks it), without a Python loop over
+events. As DESIGN.md chose for columnar aggregation, the ledger is read into
+an Arrow table (by the ADBC SQLite driver straight from a SQLite file, or
+through SQLAlchemy elsewhere), and DuckDB does the set-based work in exact
+``DECIMAL(38, 6)`` arithmetic: what each opportunity received and allocated,
+the events that a reversal cancels, who left, and each formula's claim summed
+per opportunity, participant, kind and whether an earlier distribution counted
+it. Python then splits each opportunity's income from those sums, exactly, as
+a single opportunity is split. A formula with a division, which DuckDB would
+compute in floating point, makes the plan fall back to the per-opportunity
+path (exact) for that ecosystem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Connection, select
+
+from ..ledger import Contribution, DistributionError, Pending
+from ..ledger._allocate import HOURS
+from ._distribution import Plan, _allocate_agreed, _eco_currency, _rates, plan
+from ._equations import StoredEquation, equations
+from ._reader import ecosystem_id
+from ._tables import ledger_event
+
+__all__ = ["AllPlans", "ledger_arrow", "plan_all"]
+
+#: Columns of the snapshot, as text where the store keeps exact decimals.
+_COLUMNS = ("seq", "opportunity", "agent", "action", "quantity", "unit", "value", "reverses")
+
+
+def _sqlite_file(conn: Connection) -> str | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    database = conn.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def ledger_arrow(conn: Connection, name: str) -> pa.Table:
+    """The ledger of ``name`` as an Arrow table of :data:`_COLUMNS` (decimals as text,
+    absent text as ''), read in one transaction."""
+    eco = ecosystem_id(conn, name)
+    path = _sqlite_file(conn)
+    if path is not None:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        query = (
+            "SELECT seq, coalesce(opportunity, '') AS opportunity, agent, action, "
+            "coalesce(CAST(quantity AS TEXT), '') AS quantity, coalesce(unit, '') AS unit, "
+            "coalesce(CAST(value AS TEXT), '') AS value, coalesce(reverses, 0) AS reverses "
+            f"FROM ledger_event WHERE ecosystem_id = {int(eco)} ORDER BY seq"
+        )
+        with adbc.connect(path) as db, db.cursor() as cur:
+            cur.execute(query)
+            table: pa.Table = cur.fetch_arrow_table()
+        return table
+    rows = conn.execute(
+        select(
+            ledger_event.c.seq,
+            ledger_event.c.opportunity,
+            ledger_event.c.agent,
+            ledger_event.c.action,
+            ledger_event.c.quantity,
+            ledger_event.c.unit,
+            ledger_event.c.value,
+            ledger_event.c.reverses,
+        )
+        .where(ledger_event.c.ecosystem_id == eco)
+        .order_by(ledger_event.c.seq)
+    ).all()
+    return pa.table(
+        {
+            "seq": pa.array([r.seq for r in rows], pa.int64()),
+            "opportunity": pa.array([_text(r.opportunity) for r in rows], pa.string()),
+            "agent": pa.array([r.agent for r in rows], pa.string()),
+            "action": pa.array([r.action for r in rows], pa.string()),
+            "quantity": pa.array([_text(r.quantity) for r in rows], pa.string()),
+            "unit": pa.array([_text(r.unit) for r in rows], pa.string()),
+            "value": pa.array([_text(r.value) for r in rows], pa.string()),
+            "reverses": pa.array([r.reverses or 0 for r in rows], pa.int64()),
+        }
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class AllPlans:
+    """Plans for every opportunity with income, and those that could not be planned."""
+
+    ecosystem: str
+    plans: dict[str, Plan]
+    refused: dict[str, str]
+    path: str  # "columnar" or "per opportunity"
+
+
+_SETUP = """
+CREATE TEMP TABLE e AS
+SELECT seq, opportunity, agent, action, unit, reverses,
+       CAST(nullif(quantity, '') AS DECIMAL(38, 6)) AS quantity,
+       CAST(nullif(value, '') AS DECIMAL(38, 6)) AS value
+FROM ev;
+CREATE TEMP TABLE cancelled AS SELECT DISTINCT reverses AS seq FROM e WHERE reverses > 0;
+CREATE TEMP TABLE opp AS
+SELECT opportunity,
+       coalesce(sum(value) FILTER (WHERE action = 'income'), 0) AS income,
+       coalesce(sum(value) FILTER (WHERE action = 'allocation'), 0) AS allocated,
+       max(seq) FILTER (WHERE action = 'allocation') AS last_allocation,
+       string_agg(DISTINCT currency, ',') FILTER (WHERE action = 'income') AS currencies
+FROM e LEFT JOIN (SELECT seq AS s, currency FROM cur) c ON c.s = e.seq
+WHERE opportunity <> ''
+GROUP BY opportunity;
+"""
+
+
+def _sql_of(formula: str) -> str | None:
+    from ..ledger import compile_formula
+
+    return compile_formula(formula).sql({"quantity": "q", "value": "v", "hours": "h", "rate": "r"})
+
+
+def plan_all(
+    conn: Connection,
+    name: str,
+    adjustments: Mapping[str, Mapping[str, Decimal]] | None = None,
+) -> AllPlans:
+    """A plan for every opportunity of ``name`` with income still to distribute
+    (nothing is written). ``adjustments`` gives peer adjustments per opportunity."""
+    stored = equations(conn, name)
+    formulas = {
+        text
+        for s in stored
+        for text in {
+            **s.equation.formulas,
+            **({"referral": "1"} if s.equation.referral else {}),
+        }.values()
+    }
+    compiled = {text: _sql_of(text) for text in formulas}
+    adjustments = adjustments or {}
+    snapshot = ledger_arrow(conn, name)
+    currencies = _currencies(conn, name)
+    if any(sql is None for sql in compiled.values()):
+        return _one_by_one(conn, name, snapshot, adjustments)
+    eco = ecosystem_id(conn, name)
+    rates = _rates(conn, eco)
+    db = duckdb.connect()
+    try:
+        db.register("ev", snapshot)
+        db.register("cur", currencies)
+        db.register(
+            "rates",
+            pa.table(
+                {
+                    "agent": pa.array(list(rates), pa.string()),
+                    "rate": pa.array([str(r) for r in rates.values()], pa.string()),
+                }
+            ),
+        )
+        db.execute(_SETUP)
+        return _columnar(conn, db, name, stored, compiled, adjustments)
+    finally:
+        db.close()
+
+
+def _currencies(conn: Connection, name: str) -> pa.Table:
+    eco = ecosystem_id(conn, name)
+    rows = conn.execute(
+        select(ledger_event.c.seq, ledger_event.c.currency).where(
+            ledger_event.c.ecosystem_id == eco, ledger_event.c.action == "income"
+        )
+    ).all()
+    return pa.table(
+        {
+            "seq": pa.array([r.seq for r in rows], pa.int64()),
+            "currency": pa.array([r.currency for r in rows], pa.string()),
+        }
+    )
+
+
+def _one_by_one(
+    conn: Connection,
+    name: str,
+    snapshot: pa.Table,
+    adjustments: Mapping[str, Mapping[str, Decimal]],
+) -> AllPlans:
+    opportunities = sorted(
+        {
+            o
+            for o, a in zip(
+                snapshot["opportunity"].to_pylist(), snapshot["action"].to_pylist(), strict=True
+            )
+            if o and a == "income"
+        }
+    )
+    plans: dict[str, Plan] = {}
+    refused: dict[str, str] = {}
+    for opportunity in opportunities:
+        try:
+            plans[opportunity] = plan(
+                conn, name, opportunity, adjustments=adjustments.get(opportunity)
+            )
+        except DistributionError as exc:
+            refused[opportunity] = str(exc)
+    return AllPlans(name, plans, refused, "per opportunity")
+
+
+def _columnar(
+    conn: Connection,
+    db: duckdb.DuckDBPyConnection,
+    name: str,
+    stored: list[StoredEquation],
+    compiled: Mapping[str, str | None],
+    adjustments: Mapping[str, Mapping[str, Decimal]],
+) -> AllPlans:
+    hours = ", ".join(f"'{u}'" for u in sorted(HOURS))
+    # one column of claims per formula text, per event, then summed per group
+    texts = sorted(compiled)
+    claim_columns = ", ".join(
+        f"sum({compiled[t]}) AS c{i}, min({compiled[t]}) AS m{i}" for i, t in enumerate(texts)
+    )
+    rows = db.execute(
+        f"""
+        WITH c AS (
+          SELECT e.opportunity, e.agent, e.action, e.seq,
+                 coalesce(e.quantity, 0) AS q, coalesce(e.value, 0) AS v,
+                 CASE WHEN lower(trim(e.unit)) IN ({hours}) THEN coalesce(e.quantity, 0)
+                      ELSE CAST(0 AS DECIMAL(38, 6)) END AS h,
+                 coalesce(CAST(r.rate AS DECIMAL(38, 6)), 0) AS r,
+                 (o.last_allocation IS NOT NULL AND e.seq < o.last_allocation) AS counted
+          FROM e JOIN opp o USING (opportunity)
+          LEFT JOIN rates r USING (agent)
+          WHERE e.action NOT IN ('income', 'payout', 'allocation', 'leave', 'leaveAtFault')
+            AND e.reverses = 0 AND e.seq NOT IN (SELECT seq FROM cancelled)
+            AND (e.quantity IS NOT NULL OR e.value IS NOT NULL)
+            AND o.income - o.allocated > 0
+        )
+        SELECT opportunity, agent, action, counted, count(*) AS n, min(seq) AS first
+               {"," if texts else ""} {claim_columns}
+        FROM c GROUP BY opportunity, agent, action, counted
+        ORDER BY opportunity, agent, action, counted
+        """
+    ).fetchall()
+    groups: dict[str, list[Contribution]] = {}
+    for row in rows:
+        opportunity, agent, action, counted, n, first = row[:6]
+        claims: dict[str, Decimal] = {}
+        for i, text in enumerate(texts):
+            total, lowest = row[6 + 2 * i], row[7 + 2 * i]
+            claims[text] = total
+            if lowest is not None and lowest < 0:
+                claims[text] = Decimal(-1)  # the per-event check below names the event
+        groups.setdefault(opportunity, []).append(
+            Contribution(
+                agent=agent,
+                kind=action,
+                id=f"{n} {action} event{'s' if n != 1 else ''} from #{first}",
+                claim=claims,
+                events=n,
+                counted=bool(counted),
+            )
+        )
+    opps = db.execute(
+        "SELECT opportunity, income, allocated, last_allocation, currencies FROM opp "
+        "ORDER BY opportunity"
+    ).fetchall()
+    received: dict[str, dict[tuple[str, str], Decimal]] = {}
+    for opportunity, agent, unit, total in db.execute(
+        "SELECT opportunity, agent, unit, sum(value) FROM e WHERE action = 'allocation' "
+        "AND unit <> '' GROUP BY ALL"
+    ).fetchall():
+        received.setdefault(opportunity, {})[(agent, unit)] = total
+    leavers: dict[str, dict[str, bool]] = {}
+    for opportunity, agent, at_fault in db.execute(
+        "SELECT opportunity, agent, bool_or(action = 'leaveAtFault') FROM e "
+        "WHERE action IN ('leave', 'leaveAtFault') AND reverses = 0 "
+        "AND seq NOT IN (SELECT seq FROM cancelled) GROUP BY ALL"
+    ).fetchall():
+        leavers.setdefault(opportunity, {})[agent] = bool(at_fault)
+    network_leavers = leavers.get("", {})
+    by_level = _index(stored)
+    default_currency = _eco_currency(conn, name)
+    plans: dict[str, Plan] = {}
+    refused: dict[str, str] = {}
+    for opportunity, income, allocated, last_allocation, found_currencies in opps:
+        if income == 0 and allocated == 0:
+            continue
+        try:
+            if found_currencies and "," in found_currencies:
+                raise DistributionError(
+                    f"opportunity {opportunity}: income in several currencies "
+                    f"({found_currencies.replace(',', ', ')}); record each opportunity's "
+                    "income in one"
+                )
+            mine = {**network_leavers}
+            for agent, at_fault in leavers.get(opportunity, {}).items():
+                mine[agent] = mine.get(agent, False) or at_fault
+            state = Pending(
+                opportunity,
+                income,
+                allocated,
+                found_currencies or None,
+                tuple(groups.get(opportunity, ())),
+                received.get(opportunity, {}),
+                mine,
+                last_allocation,
+            )
+            plans[opportunity] = _plan(
+                name,
+                state,
+                by_level(opportunity),
+                default_currency,
+                adjustments.get(opportunity, {}),
+            )
+        except DistributionError as exc:
+            refused[opportunity] = str(exc)
+    return AllPlans(name, plans, refused, "columnar")
+
+
+def _index(stored: list[StoredEquation]) -> Any:
+    newest = sorted(stored, key=lambda e: -e.equation.version)
+    network = [e for e in newest if e.level == "network"]
+    orgs: dict[str, list[StoredEquation]] = {}
+    own: dict[str, list[StoredEquation]] = {}
+    for e in newest:
+        if e.level == "organisation":
+            orgs.setdefault(e.subject, []).append(e)
+        elif e.level == "opportunity":
+            own.setdefault(e.subject, []).append(e)
+
+    def found(
+        opportunity: str,
+    ) -> tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]]:
+        return network, own.get(opportunity) or own.get("*", []), orgs
+
+    return found
+
+
+def _plan(
+    name: str,
+    state: Pending,
+    found: tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]],
+    default_currency: str | None,
+    adjustments: Mapping[str, Decimal],
+) -> Plan:
+    currency = state.currency or default_currency
+    amount = state.to_distribute
+    if amount < 0:
+        raise DistributionError(
+            f"opportunity {state.opportunity}: {-amount} more was allocated than received"
+        )
+    if amount == 0:
+        return Plan(name, state.opportunity, state, currency, None, ())
+    allocation, used, notes = _allocate_agreed(
+        name, state.opportunity, amount, found, state, adjustments, None
+    )
+    return Plan(name, state.opportunity, state, currency, allocation, used, notes)
