@@ -270,7 +270,11 @@ def allocate(
         kept = tuple(s for s in top.shares if s.agent != OPPORTUNITY)
         finals.append(replace(top, shares=kept))
     opp_eq = levels.opportunity
-    as_org = [replace(c, agent=member_of.get(c.agent, c.agent)) for c in items]
+    as_org = (
+        [replace(c, agent=member_of[c.agent]) if c.agent in member_of else c for c in items]
+        if member_of
+        else items
+    )
     credited, skipped = _credited(opp_eq, as_org)
     unused += skipped
     org_got: dict[tuple[str, str], Decimal] = {}

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -48,6 +49,12 @@ __all__ = [
 
 #: Event fields a formula may name.
 FIELDS = ("quantity", "value", "hours", "rate")
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> Formula:
+    """A formula over the event fields, compiled once (formulas are immutable)."""
+    return compile_formula(text, FIELDS)
 
 
 class DistributionError(ValueError):
@@ -193,7 +200,7 @@ class ValueEquation(BaseModel):
         formulas = dict(self.formulas)
         if self.referral is not None:
             formulas.setdefault("referral", "1")
-        return {kind: compile_formula(text, FIELDS) for kind, text in formulas.items()}
+        return {kind: _compile(text) for kind, text in formulas.items()}
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,12 @@ class Share:
     def by_kind(self, unit: Decimal) -> dict[str | None, Decimal]:
         """The rounded amount split by kind of contribution (None: a fixed bucket),
         summing exactly to :attr:`amount`."""
+        labels = {k for p in self.parts for k, _ in p.kinds} | {
+            "" for p in self.parts if not p.kinds
+        }
+        if len(labels) == 1:
+            (only,) = labels
+            return {(only or None): self.amount} if self.amount else {}
         exact: dict[str, Fraction] = {}
         for part in self.parts:
             if part.kinds:
@@ -391,8 +404,8 @@ def _fill(
         return cap - sum((v for k, v in fixed.items() if k[0] == agent), Fraction(0))
 
     while open_ and left > 0:
-        total = sum(open_.values(), Fraction(0))
-        trial = {k: left * c / total for k, c in open_.items()}
+        factor = left / sum(open_.values(), Fraction(0))
+        trial = {k: factor * c for k, c in open_.items()}
         over = [k for k in open_ if k in owed and trial[k] > owed[k]]
         if over:  # debts paid in full (within the cap), the rest share again
             for k in sorted(over):
@@ -428,12 +441,19 @@ def largest_remainder(
     exact: Mapping[str, Fraction], total: Decimal, unit: Decimal
 ) -> dict[str, Decimal]:
     """Largest remainder: floors in units, the leftover units to the largest remainders."""
-    units = {a: (v / Fraction(unit)) for a, v in exact.items()}
-    floors = {a: int(u // 1) for a, u in units.items()}
-    leftover = int(Fraction(total) / Fraction(unit)) - sum(floors.values())
-    order = sorted(units, key=lambda a: (-(units[a] - floors[a]), a))
-    for a in order[:leftover]:
-        floors[a] += 1
+    step = Fraction(unit)
+    floors: dict[str, int] = {}
+    remainders: dict[str, Fraction] = {}
+    for a, v in exact.items():
+        num = v.numerator * step.denominator
+        den = v.denominator * step.numerator
+        floors[a], rest = divmod(num, den)
+        remainders[a] = Fraction(rest, den)
+    leftover = int(Fraction(total) / step) - sum(floors.values())
+    if leftover:
+        order = sorted(remainders, key=lambda a: (-remainders[a], a))
+        for a in order[:leftover]:
+            floors[a] += 1
     return {a: unit * n for a, n in floors.items()}
 
 
@@ -552,21 +572,25 @@ def distribute(
         by_agent: dict[str, list[tuple[str, Fraction]]] = {}
         for (agent, kind), value in sorted(got.items()):
             by_agent.setdefault(agent, []).append((kind, value))
+        agent_claims: dict[str, Fraction] = {}
+        for (agent, _), w in weights.items():
+            agent_claims[agent] = agent_claims.get(agent, Fraction(0)) + w
+        behind: dict[str, list[tuple[str | None, str, Decimal]]] = {}
+        for i in mine:
+            c = i.contribution
+            behind.setdefault(c.agent, []).append((c.id, c.kind, i.claim))
+        held_agents = {k[0] for k in held}
         for agent, pieces in by_agent.items():
             value = sum((v for _, v in pieces), Fraction(0))
             exact[agent] = exact.get(agent, Fraction(0)) + value
             parts.setdefault(agent, []).append(
                 Part(
                     bucket.name,
-                    sum((w for k, w in weights.items() if k[0] == agent), Fraction(0)),
+                    agent_claims[agent],
                     all_claims,
                     value,
-                    any(k[0] == agent for k in held),
-                    tuple(
-                        (i.contribution.id, i.contribution.kind, i.claim)
-                        for i in mine
-                        if i.contribution.agent == agent
-                    ),
+                    agent in held_agents,
+                    tuple(behind.get(agent, ())),
                     tuple(pieces),
                 )
             )
