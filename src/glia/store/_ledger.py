@@ -95,7 +95,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, delete, insert, select, text, update
 
-from ..ledger import ACTIONS, GENESIS, Break, Event, canonical, chain, verify
+from ..ledger import ACTIONS, GENESIS, Break, Event, chain, verify
 from ..model import MAX_PROBLEMS, NO_VALUE, InvalidInput, Location, Problem, format_value
 from ._reader import UnknownEcosystem, ecosystem_id, list_ecosystems
 from ._tables import ecosystem, ledger_event
@@ -517,13 +517,24 @@ def read_events(conn: Connection, name: str, opportunity: str | None = None) -> 
     return [_event(row, name) for row in conn.execute(query.order_by(ledger_event.c.seq))]
 
 
-def check(conn: Connection, name: str) -> LedgerCheck:
+def check(conn: Connection, name: str, fast: bool = True) -> LedgerCheck:
     """Verify the chain of ``name`` as stored, in insertion order (see the module's notes).
 
     Run it in a transaction that sees one state of the database, or an append
-    committed between the two reads could look like tampering.
+    committed between the two reads could look like tampering. On a SQLite
+    file the fast path answers (``fast=False`` forces the walk); both give
+    the same result.
     """
     eco = _eco(conn, name, lock=False)
+    if fast:
+        found = _fast_check(conn, eco)
+        if found is not None:
+            return found
+    return _walk_check(conn, eco)
+
+
+def _walk_check(conn: Connection, eco: _Eco) -> LedgerCheck:
+    """The walk: every event read into an :class:`~glia.ledger.Event`, then :func:`verify`."""
     rows = conn.execute(
         select(*_EVENT_COLUMNS)
         .where(ledger_event.c.ecosystem_id == eco.id)
@@ -532,21 +543,402 @@ def check(conn: Connection, name: str) -> LedgerCheck:
     events = [_event(row, eco.name) for row in rows]
     broken = verify(events)
     last = max((e.seq for e in events), default=0)
-    counted = eco.counts.get(COUNT_KEY)
-    if broken is None and isinstance(counted, int) and counted != last:
-        if counted > last:
-            gone = f"event {last + 1}" if counted == last + 1 else f"events {last + 1} to {counted}"
-            message = (
-                f"{gone} removed: {counted} events were recorded, the last one stored is {last}"
-            )
-            broken = Break(last + 1, "removed", message)
-        else:
-            message = (
-                f"event {counted + 1} not recorded through the ledger: "
-                f"{counted} events were recorded, {last} are stored"
-            )
-            broken = Break(counted + 1, "added", message)
+    if broken is None:
+        broken = _counted(eco, last)
     return LedgerCheck(eco.name, len(events), events[-1].hash if events else GENESIS, broken)
+
+
+def _counted(eco: _Eco, last: int) -> Break | None:
+    """The break that ``counts["ledger"]`` shows in a chain intact up to event ``last``."""
+    counted = eco.counts.get(COUNT_KEY)
+    if not isinstance(counted, int) or counted == last:
+        return None
+    if counted > last:
+        gone = f"event {last + 1}" if counted == last + 1 else f"events {last + 1} to {counted}"
+        message = f"{gone} removed: {counted} events were recorded, the last one stored is {last}"
+        return Break(last + 1, "removed", message)
+    message = (
+        f"event {counted + 1} not recorded through the ledger: "
+        f"{counted} events were recorded, {last} are stored"
+    )
+    return Break(counted + 1, "added", message)
+
+
+# -- verifying fast, on a SQLite file (see the module's notes) -----------------------------
+#: Ids per chunk, the unit of work shared between processes.
+_FAST_CHUNK_IDS = 250_000
+#: From this many ids spanned, other processes help (starting one costs about a second).
+_FAST_PARALLEL_IDS = 1_000_000
+#: At most this many processes in all, the caller's included.
+_FAST_MAX_PROCESSES = 4
+#: Rows per Arrow batch read from SQLite.
+_FAST_BATCH_ROWS = 8192
+
+
+def _amount_json(column: str) -> str:
+    """SQL for a stored amount as the canonical encoding writes it: a JSON string of
+    the plain number without trailing zeros (``"7.5"``, ``"-0"`` as ``"0"``), or null."""
+    return (
+        f"coalesce('\"' || iif({column} GLOB '-0*' AND NOT {column} GLOB '*[1-9]*', '0', "
+        f"iif(instr({column}, '.'), rtrim(rtrim({column}, '0'), '.'), {column})) || '\"', "
+        "'null')"
+    )
+
+
+#: SQL for ``prev_hash + "\\n" + canonical(event)`` (:func:`glia.ledger.canonical`): the
+#: fields in :data:`glia.ledger.HASHED` order; the one parameter is the ecosystem's name
+#: as JSON. Actions and currency codes are quoted without escaping: the store writes
+#: none that needs it (a tampered one fails the hash and is judged by the walk's code).
+_ENCODING = (
+    "concat(prev_hash, char(10), '[', concat_ws(',', seq, ?, "
+    "'\"' || action || '\"', json_quote(agent), json_quote(recorded_by), "
+    "'\"' || replace(recorded_at, ' ', 'T') || 'Z\"', json_quote(opportunity), "
+    f"{_amount_json('quantity')}, json_quote(unit), {_amount_json('value')}, "
+    "coalesce('\"' || currency || '\"', 'null'), json_quote(note), json_quote(evidence), "
+    "coalesce(reverses, 'null')), ']')"
+)
+#: A chunk's events in insertion order (``+ecosystem_id``: by the primary key's range,
+#: not by an index on the ecosystem).
+_CHUNK_QUERY = (
+    f"SELECT id, seq, hash, prev_hash, CAST({_ENCODING} AS BLOB) FROM ledger_event "
+    "WHERE +ecosystem_id = ? AND id BETWEEN ? AND ? ORDER BY id"
+)
+
+
+def _first_and_last_ids(param: str) -> str:
+    """SQL for the first and last ids of an ecosystem's events (``param`` names its id)."""
+    return (
+        f"(SELECT id FROM ledger_event WHERE +ecosystem_id = {param} ORDER BY id LIMIT 1), "
+        f"(SELECT id FROM ledger_event WHERE +ecosystem_id = {param} ORDER BY id DESC LIMIT 1)"
+    )
+
+
+class _FastPathUnavailable(Exception):
+    """The fast path could not run (driver, database); the walk answers instead."""
+
+
+class _Stop(NamedTuple):
+    """A chunk's first event failing a check that needs nothing outside the chunk."""
+
+    at: int  # position in the chunk
+    seq: int
+    seq_ok: bool  # seq is the chunk's first seq plus the position
+    hash_ok: bool  # else the link to the event before it in the chunk is broken
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What a chunk of ids holds, for :func:`_fast_check` to stitch to its neighbours."""
+
+    rows: int
+    first_seq: int
+    first_prev: str
+    last_hash: str
+    stop: _Stop | None
+    seen: tuple[str, str] | None  # the ecosystem's name and creation time, in this snapshot
+
+
+def _sqlite_file(conn: Connection) -> str | None:
+    """The absolute path of the SQLite file behind ``conn``, or None."""
+    url = conn.engine.url
+    if conn.dialect.name != "sqlite" or url.query.get("uri"):
+        return None
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).resolve()
+    return str(path) if path.is_file() else None
+
+
+def _adbc(path: str) -> Any:
+    """A read connection to ``path`` through the ADBC driver; not autocommit, so
+    that its statements share one read transaction, one snapshot."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    db = adbc.connect(path)
+    with db.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.fetchall()
+    return db
+
+
+def _unavailable() -> tuple[type[BaseException], ...]:
+    """The errors that send a check down the walk instead (driver and database trouble)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    import adbc_driver_manager
+    import pyarrow
+
+    return (
+        _FastPathUnavailable,
+        adbc_driver_manager.Error,
+        pyarrow.ArrowException,
+        OSError,
+        BrokenProcessPool,
+    )
+
+
+def _exact(conn: Connection, name: str, ids: list[int]) -> set[int]:
+    """Of the events ``ids``, those whose hash matches, by the walk's own code."""
+    from ..ledger._chain import _digest  # the very function verify() applies
+
+    rows = conn.execute(
+        select(ledger_event.c.id, *_EVENT_COLUMNS).where(ledger_event.c.id.in_(ids))
+    )
+    found = set()
+    for row in rows:
+        event = _event(row, name)
+        if _digest(event.prev_hash, event) == event.hash:
+            found.add(row.id)
+    return found
+
+
+def _scan(
+    db: Any,
+    eco_id: int,
+    eco_json: str,
+    lo: int,
+    hi: int,
+    exact: Callable[[list[int]], set[int]],
+) -> _Span:
+    """Check the events of ids ``lo`` to ``hi`` on the ADBC connection ``db``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sha256 = hashlib.sha256
+    rows, first_seq, first_prev, last_hash = 0, 0, "", ""
+    stop: _Stop | None = None
+    stop_id = 0
+    with db.cursor() as cur:
+        cur.execute("SELECT name, CAST(created_at AS TEXT) FROM ecosystem WHERE id = ?", (eco_id,))
+        found = cur.fetchone()
+        seen = None if found is None else (str(found[0]), str(found[1]))
+    with db.cursor() as cur:
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_FAST_BATCH_ROWS)})
+        cur.execute(_CHUNK_QUERY, (eco_json, eco_id, lo, hi))
+        for batch in cur.fetch_record_batch():
+            n = batch.num_rows
+            if n == 0:
+                continue
+            ids, seqs, hashes, prevs, encodings = batch.columns
+            seq = seqs.to_numpy()
+            digests = pa.array([sha256(e).hexdigest() for e in encodings.to_pylist()], pa.string())
+            hash_ok = pc.equal(digests, hashes).to_numpy(zero_copy_only=False)
+            link_ok = np.empty(n, dtype=bool)
+            link_ok[1:] = pc.equal(prevs.slice(1), hashes.slice(0, n - 1)).to_numpy(
+                zero_copy_only=False
+            )
+            if rows == 0:
+                first_seq, first_prev = int(seq[0]), str(prevs[0].as_py())
+                link_ok[0] = True  # the caller checks it against the chunk before
+            else:
+                link_ok[0] = prevs[0].as_py() == last_hash
+            seq_ok = seq == np.arange(first_seq + rows, first_seq + rows + n)
+            bad = np.flatnonzero(~(seq_ok & hash_ok & link_ok))
+            if bad.size:
+                row_ids = ids.to_numpy()
+                suspects = [int(row_ids[i]) for i in bad if seq_ok[i] and not hash_ok[i]]
+                confirmed = exact(suspects) if suspects else set()
+                for i in bad:
+                    matches = bool(hash_ok[i]) or int(row_ids[i]) in confirmed
+                    if not (seq_ok[i] and matches and link_ok[i]):
+                        stop = _Stop(rows + int(i), int(seq[i]), bool(seq_ok[i]), matches)
+                        stop_id = int(row_ids[i])
+                        break
+                if stop is not None:
+                    break
+            rows += n
+            last_hash = str(hashes[n - 1].as_py())
+    if stop is not None:  # the rest of the chunk is only counted
+        with db.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM ledger_event WHERE +ecosystem_id = ? AND id > ? AND id <= ?",
+                (eco_id, stop_id, hi),
+            )
+            rows = stop.at + 1 + int(cur.fetchone()[0])
+            cur.execute(
+                "SELECT hash FROM ledger_event WHERE +ecosystem_id = ? AND id BETWEEN ? AND ? "
+                "ORDER BY id DESC LIMIT 1",
+                (eco_id, lo, hi),
+            )
+            last_hash = str(cur.fetchone()[0])
+    return _Span(rows, first_seq, first_prev, last_hash, stop, seen)
+
+
+def _scan_file(path: str, eco_id: int, eco_json: str, name: str, lo: int, hi: int) -> _Span:
+    """:func:`_scan` in a process of its own, with connections of its own."""
+    engine: Any = None
+
+    def exact(ids: list[int]) -> set[int]:
+        nonlocal engine
+        if engine is None:
+            from sqlalchemy import create_engine
+
+            engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            return _exact(conn, name, ids)
+
+    try:
+        db = _adbc(path)
+        try:
+            return _scan(db, eco_id, eco_json, lo, hi, exact)
+        finally:
+            db.close()
+    except _unavailable() as exc:  # ADBC's errors do not survive pickling: say it in words
+        raise _FastPathUnavailable(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+def _processes(span: int) -> int:
+    """How many processes scan ``span`` ids, the caller's included."""
+    if span < _FAST_PARALLEL_IDS:
+        return 1
+    return max(1, min(_FAST_MAX_PROCESSES, os.cpu_count() or 1))
+
+
+def _scan_all(
+    conn: Connection, db: Any, path: str, eco: _Eco, eco_json: str, lo: int, hi: int
+) -> list[_Span]:
+    """Every chunk of ids ``lo`` to ``hi``, scanned here or by other processes, in order."""
+
+    def exact(ids: list[int]) -> set[int]:
+        return _exact(conn, eco.name, ids)
+
+    processes = _processes(hi - lo + 1)
+    if processes == 1:
+        return [_scan(db, eco.id, eco_json, lo, hi, exact)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = _FAST_CHUNK_IDS
+    chunks = [(a, min(a + size - 1, hi)) for a in range(lo, hi + 1, size)]
+    spans: list[_Span | None] = [None] * len(chunks)
+    pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [
+            pool.submit(_scan_file, path, eco.id, eco_json, eco.name, a, b) for a, b in chunks
+        ]
+        # The other processes take chunks from the first; this one, from the last, those
+        # that none has started (a cancelled future was not started).
+        for k in reversed(range(len(chunks))):
+            if not futures[k].cancel():
+                break
+            spans[k] = _scan(db, eco.id, eco_json, *chunks[k], exact)
+        done = [s if s is not None else futures[k].result() for k, s in enumerate(spans)]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+def _seq_break(seq: int, expected: int, present: Callable[[int], bool]) -> Break:
+    """Event ``seq`` stored where ``expected`` belongs, as :func:`verify` names it."""
+    if seq > expected and present(expected):
+        return Break(expected, "reordered", f"event {expected} reordered: stored after event {seq}")
+    if seq > expected:
+        missing = f"event {expected}" if seq == expected + 1 else f"events {expected} to {seq - 1}"
+        return Break(expected, "removed", f"{missing} removed (next is {seq})")
+    return Break(seq, "reordered", f"event {seq} stored after {expected - 1}")
+
+
+def _altered(seq: int) -> Break:
+    return Break(seq, "altered", f"event {seq} altered: its hash does not match")
+
+
+def _relinked(seq: int) -> Break:
+    return Break(
+        seq,
+        "relinked",
+        f"event {seq} does not follow event {seq - 1}: "
+        "an earlier event was changed and the chain re-hashed from there",
+    )
+
+
+def _span_break(
+    span: _Span, before: int, prev_hash: str, present: Callable[[int], bool]
+) -> Break | None:
+    """The first break in a chunk that follows ``before`` intact events ending in
+    ``prev_hash``: the checks of :func:`verify`, in its order."""
+    expected = before + 1
+    if span.first_seq != expected:
+        return _seq_break(span.first_seq, expected, present)
+    stop = span.stop
+    if stop is not None and stop.at == 0:  # only its hash is checked in the chunk
+        return _altered(expected)
+    if span.first_prev != prev_hash:
+        return _relinked(expected)
+    if stop is None:
+        return None
+    if not stop.seq_ok:
+        return _seq_break(stop.seq, before + stop.at + 1, present)
+    return _altered(stop.seq) if not stop.hash_ok else _relinked(stop.seq)
+
+
+def _fast_check(conn: Connection, eco: _Eco) -> LedgerCheck | None:
+    """The check by SQL and Arrow on a SQLite file; None where the walk must answer."""
+    path = _sqlite_file(conn)
+    if path is None:
+        return None
+    try:
+        unavailable = _unavailable()
+    except ImportError:
+        return None
+    try:
+        return _fast_check_file(conn, eco, path)
+    except unavailable:
+        return None
+
+
+def _fast_check_file(conn: Connection, eco: _Eco, path: str) -> LedgerCheck | None:
+    lo, hi = conn.execute(text(f"SELECT {_first_and_last_ids(':eco')}"), {"eco": eco.id}).one()
+    db = _adbc(path)
+    try:
+        with db.cursor() as cur:
+            cur.execute(
+                "SELECT name, CAST(created_at AS TEXT), counts, "
+                f"{_first_and_last_ids('?1')} FROM ecosystem WHERE id = ?1",
+                (eco.id,),
+            )
+            found = cur.fetchone()
+        if (
+            found is None
+            or found[0] != eco.name
+            or dict(json.loads(found[2]) or {}) != eco.counts
+            or (found[3], found[4]) != (lo, hi)
+        ):
+            return None  # the caller's transaction sees another state: walk in it
+        if lo is None:
+            return LedgerCheck(eco.name, 0, GENESIS, _counted(eco, 0), path="fast")
+        eco_json = json.dumps(eco.name, ensure_ascii=False)
+        spans = _scan_all(conn, db, path, eco, eco_json, lo, hi)
+        if any(span.seen != (found[0], found[1]) for span in spans):
+            return None  # deleted, or replaced, while the chunks were read: walk
+
+        def present(seq: int) -> bool:
+            with db.cursor() as cur:
+                cur.execute(
+                    "SELECT 1 FROM ledger_event WHERE ecosystem_id = ? AND seq = ? "
+                    "AND id BETWEEN ? AND ? LIMIT 1",
+                    (eco.id, seq, lo, hi),
+                )
+                return cur.fetchone() is not None
+
+        broken: Break | None = None
+        events, last_hash = 0, GENESIS
+        for span in spans:
+            if span.rows == 0:
+                continue
+            if broken is None:
+                broken = _span_break(span, events, last_hash, present)
+            events += span.rows
+            last_hash = span.last_hash
+        if broken is None:
+            broken = _counted(eco, events)
+        return LedgerCheck(eco.name, events, last_hash, broken, path="fast")
+    finally:
+        db.close()
 
 
 # -- CSV files ---------------------------------------------------------------------------
