@@ -27,6 +27,7 @@ MODULES = [
     "glia.swarm._distance",
     "glia.ledger._expr",
     "glia.ledger._distribute",
+    "glia.ledger._allocate",
     "glia.ledger._chain",
     "glia.ledger._shapley",
     "glia.ledger._funds",
