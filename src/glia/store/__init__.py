@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from ..io import EcosystemSource, Source, open_source
 from ..ledger import Break, Event, ValueEquation
 from ..model import Ecosystem
-from ._columnar import AllPlans, ledger_arrow, plan_all
+from ._columnar import AllPlans, plan_all
 from ._distribution import (
     Plan,
     Preview,
@@ -89,8 +89,8 @@ from ._tables import metadata
 
 __all__ = [
     "ANY_OPPORTUNITY",
-    "AllPlans",
     "DEFAULT_WORKSPACE",
+    "AllPlans",
     "EcosystemInfo",
     "EquationError",
     "ImportResult",

@@ -16,8 +16,9 @@ path (exact) for that ecosystem.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +106,7 @@ class AllPlans:
     plans: dict[str, Plan]
     refused: dict[str, str]
     path: str  # "columnar" or "per opportunity"
+    seconds: dict[str, float] = field(default_factory=dict)  # per step
 
 
 _SETUP = """
@@ -150,8 +152,10 @@ def plan_all(
     }
     compiled = {text: _sql_of(text) for text in formulas}
     adjustments = adjustments or {}
+    started = time.perf_counter()
     snapshot = ledger_arrow(conn, name)
     currencies = _currencies(conn, name)
+    read = time.perf_counter() - started
     if any(sql is None for sql in compiled.values()):
         return _one_by_one(conn, name, snapshot, adjustments)
     eco = ecosystem_id(conn, name)
@@ -170,7 +174,8 @@ def plan_all(
             ),
         )
         db.execute(_SETUP)
-        return _columnar(conn, db, name, stored, compiled, adjustments)
+        result = _columnar(conn, db, name, stored, compiled, adjustments)
+        return replace(result, seconds={"read snapshot": read, **result.seconds})
     finally:
         db.close()
 
@@ -225,6 +230,7 @@ def _columnar(
     compiled: Mapping[str, str | None],
     adjustments: Mapping[str, Mapping[str, Decimal]],
 ) -> AllPlans:
+    started = time.perf_counter()
     hours = ", ".join(f"'{u}'" for u in sorted(HOURS))
     # one column of claims per formula text, per event, then summed per group
     texts = sorted(compiled)
@@ -290,6 +296,7 @@ def _columnar(
     ).fetchall():
         leavers.setdefault(opportunity, {})[agent] = bool(at_fault)
     network_leavers = leavers.get("", {})
+    summed = time.perf_counter()
     by_level = _index(stored)
     default_currency = _eco_currency(conn, name)
     plans: dict[str, Plan] = {}
@@ -326,7 +333,11 @@ def _columnar(
             )
         except DistributionError as exc:
             refused[opportunity] = str(exc)
-    return AllPlans(name, plans, refused, "columnar")
+    seconds = {
+        "sum claims (DuckDB)": summed - started,
+        "split (Python)": time.perf_counter() - summed,
+    }
+    return AllPlans(name, plans, refused, "columnar", seconds)
 
 
 def _index(stored: list[StoredEquation]) -> Any:
