@@ -94,6 +94,11 @@ def ledger_arrow(conn: Connection, name: str) -> pa.Table:
     )
 
 
+def _quote(text: str) -> str:
+    """A SQL string literal (kinds of contribution are the users' words)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -142,15 +147,13 @@ def plan_all(
     """A plan for every opportunity of ``name`` with income still to distribute
     (nothing is written). ``adjustments`` gives peer adjustments per opportunity."""
     stored = equations(conn, name)
-    formulas = {
-        text
-        for s in stored
-        for text in {
-            **s.equation.formulas,
-            **({"referral": "1"} if s.equation.referral else {}),
-        }.values()
-    }
-    compiled = {text: _sql_of(text) for text in formulas}
+    # one mapping kind -> formula per distinct equation; a claim column per mapping
+    mappings: list[dict[str, str]] = []
+    for s in stored:
+        kinds = {**({"referral": "1"} if s.equation.referral else {}), **s.equation.formulas}
+        if kinds not in mappings:
+            mappings.append(kinds)
+    compiled = {text: _sql_of(text) for m in mappings for text in m.values()}
     adjustments = adjustments or {}
     started = time.perf_counter()
     snapshot = ledger_arrow(conn, name)
@@ -174,7 +177,7 @@ def plan_all(
             ),
         )
         db.execute(_SETUP)
-        result = _columnar(conn, db, name, stored, compiled, adjustments)
+        result = _columnar(conn, db, name, stored, mappings, compiled, adjustments)
         return replace(result, seconds={"read snapshot": read, **result.seconds})
     finally:
         db.close()
@@ -227,16 +230,20 @@ def _columnar(
     db: duckdb.DuckDBPyConnection,
     name: str,
     stored: list[StoredEquation],
+    mappings: list[dict[str, str]],
     compiled: Mapping[str, str | None],
     adjustments: Mapping[str, Mapping[str, Decimal]],
 ) -> AllPlans:
     started = time.perf_counter()
     hours = ", ".join(f"'{u}'" for u in sorted(HOURS))
     # one column of claims per formula text, per event, then summed per group
-    texts = sorted(compiled)
-    claim_columns = ", ".join(
-        f"sum({compiled[t]}) AS c{i}, min({compiled[t]}) AS m{i}" for i, t in enumerate(texts)
-    )
+    cases = []
+    for m in mappings:
+        whens = " ".join(
+            f"WHEN {_quote(kind)} THEN {compiled[text]}" for kind, text in sorted(m.items())
+        )
+        cases.append(f"CASE action {whens} END" if whens else "NULL")
+    claim_columns = ", ".join(f"sum({c}) AS c{i}, min({c}) AS m{i}" for i, c in enumerate(cases))
     rows = db.execute(
         f"""
         WITH c AS (
@@ -254,7 +261,7 @@ def _columnar(
             AND o.income - o.allocated > 0
         )
         SELECT opportunity, agent, action, counted, count(*) AS n, min(seq) AS first
-               {"," if texts else ""} {claim_columns}
+               {"," if cases else ""} {claim_columns}
         FROM c GROUP BY opportunity, agent, action, counted
         ORDER BY opportunity, agent, action, counted
         """
@@ -263,11 +270,11 @@ def _columnar(
     for row in rows:
         opportunity, agent, action, counted, n, first = row[:6]
         claims: dict[str, Decimal] = {}
-        for i, text in enumerate(texts):
+        for i, m in enumerate(mappings):
             total, lowest = row[6 + 2 * i], row[7 + 2 * i]
-            claims[text] = total
-            if lowest is not None and lowest < 0:
-                claims[text] = Decimal(-1)  # the per-event check below names the event
+            if action in m and total is not None:
+                # a negative event makes the whole claim negative: the split refuses it
+                claims[m[action]] = lowest if lowest < 0 else total
         groups.setdefault(opportunity, []).append(
             Contribution(
                 agent=agent,
