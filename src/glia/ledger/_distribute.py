@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Literal
@@ -49,6 +49,11 @@ __all__ = [
 
 #: Event fields a formula may name.
 FIELDS = ("quantity", "value", "hours", "rate")
+
+
+#: Decimal sums of claims are exact (Decimal is much faster than Fraction): a
+#: context wide enough for any claim, where any rounding raises.
+_EXACT = Context(prec=200, Emin=-999_999, Emax=999_999, traps=[Inexact, InvalidOperation])
 
 
 @lru_cache(maxsize=4096)
@@ -394,14 +399,17 @@ def _fill(
     stays unassigned (the caller passes it on).
     """
     fixed: dict[tuple[str, str], Fraction] = {}
+    taken: dict[str, Fraction] = {}  # per participant, of the fixed shares
     held: set[tuple[str, str]] = set()
     open_ = {k: c for k, c in claims.items() if c > 0}
     left = amount
 
     def room(agent: str) -> Fraction | None:
-        if cap is None:
-            return None
-        return cap - sum((v for k, v in fixed.items() if k[0] == agent), Fraction(0))
+        return None if cap is None else cap - taken.get(agent, 0)
+
+    def fix(k: tuple[str, str], value: Fraction) -> None:
+        fixed[k] = value
+        taken[k[0]] = taken.get(k[0], 0) + value
 
     while open_ and left > 0:
         factor = left / sum(open_.values(), Fraction(0))
@@ -410,7 +418,7 @@ def _fill(
         if over:  # debts paid in full (within the cap), the rest share again
             for k in sorted(over):
                 limit = room(k[0])
-                fixed[k] = owed[k] if limit is None else min(owed[k], limit)
+                fix(k, owed[k] if limit is None else min(owed[k], limit))
                 left -= fixed[k]
                 held.add(k)
                 del open_[k]
@@ -426,13 +434,14 @@ def _fill(
                 assert limit is not None
                 weight = sum((open_[k] for k in mine), Fraction(0))
                 for k in mine:
-                    fixed[k] = limit * open_[k] / weight
+                    fix(k, limit * open_[k] / weight)
                     held.add(k)
                 for k in mine:
                     left -= fixed[k]
                     del open_[k]
             continue
-        fixed.update(trial)
+        for k, value in trial.items():
+            fix(k, value)
         left = Fraction(0)
     return fixed, held
 
@@ -530,10 +539,12 @@ def distribute(
     adjust = _check_adjustments(equation, adjustments or {})
     items, lost = _claims(equation, list(contributions), leavers or {}, adjust)
     paid = {k: Fraction(v) for k, v in (received or {}).items()}
-    totals: dict[tuple[str, str], Fraction] = {}
-    for item in items:
-        key = (item.contribution.agent, item.contribution.kind)
-        totals[key] = totals.get(key, Fraction(0)) + Fraction(item.claim)
+    sums: dict[tuple[str, str], Decimal] = {}
+    with localcontext(_EXACT):  # exact: any rounding raises Inexact
+        for item in items:
+            key = (item.contribution.agent, item.contribution.kind)
+            sums[key] = sums[key] + item.claim if key in sums else +item.claim
+    totals = {k: Fraction(v) for k, v in sums.items()}
     owed = {
         k: max(Fraction(0), v - paid.get(k, Fraction(0)))
         for k, v in totals.items()
