@@ -119,7 +119,7 @@ def add(
             stored = store.add_equation(name, level, subject, equation, by)
         except (EquationError, UnknownEcosystem) as exc:
             fail(str(exc))
-    waiting = stored.equation.waiting_for()
+    waiting = stored.equation.waiting_for(besides=[OPPORTUNITY])
     more = f"; waiting for the consent of {', '.join(waiting)}" if waiting else ""
     console.print(f"Stored {stored.label()}{more}", highlight=False, soft_wrap=True)
 
@@ -157,7 +157,7 @@ def consent_(
             stored = store.consent(name, level, subject, party, by, day, version)
         except (EquationError, UnknownEcosystem) as exc:
             fail(str(exc))
-    waiting = stored.equation.waiting_for()
+    waiting = stored.equation.waiting_for(besides=[OPPORTUNITY])
     more = f"; still waiting for {', '.join(waiting)}" if waiting else "; every party named has"
     console.print(f"{party} consented to {stored.label()}{more}", highlight=False, soft_wrap=True)
 
@@ -193,7 +193,7 @@ def list_(
     table = Table("equation", "consents", "waiting for", title=f"Value equations of {name}")
     for s in stored:
         consents = ", ".join(f"{p} {d}" for p, d in sorted(s.equation.consents.items()))
-        table.add_row(s.label(), consents, ", ".join(s.equation.waiting_for()))
+        table.add_row(s.label(), consents, ", ".join(s.equation.waiting_for(besides=[OPPORTUNITY])))
     console.print(table)
 
 

@@ -572,6 +572,8 @@ def distribute(
             remaining -= size
             continue
         kinds = set(bucket.kinds) if bucket.kinds is not None else None
+        if kinds is None and equation.referral is not None:  # referrals share the referral only
+            kinds = {k for k in equation.formulas if k != "referral"}
         mine = [i for i in items if kinds is None or i.contribution.kind in kinds]
         weights = {k: owed.get(k, v) for k, v in totals.items() if kinds is None or k[1] in kinds}
         if sum(weights.values(), Fraction(0)) == 0 or size == 0:
@@ -605,6 +607,9 @@ def distribute(
                     tuple(pieces),
                 )
             )
+        for k, value in got.items():  # a debt paid here is owed less in later buckets
+            if k in owed:
+                owed[k] = max(Fraction(0), owed[k] - value)
         remaining -= sum(got.values(), Fraction(0))
     if remaining > 0:
         last = buckets[-1]

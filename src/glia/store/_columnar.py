@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from ..ledger import Contribution, DistributionError, Pending
 from ..ledger._allocate import HOURS
-from ._distribution import Plan, _allocate_agreed, _eco_currency, _rates, plan
+from ._distribution import Plan, _allocate_agreed, _eco_currency, _rates, check_currency, plan
 from ._equations import StoredEquation, equations
 from ._reader import ecosystem_id
 from ._tables import ledger_event
@@ -381,6 +381,7 @@ def _plan(
         )
     if amount == 0:
         return Plan(name, state.opportunity, state, currency, None, ())
+    check_currency(state.opportunity, currency, found)
     allocation, used, notes = _allocate_agreed(
         name, state.opportunity, amount, found, state, adjustments, None
     )

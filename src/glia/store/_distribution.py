@@ -46,6 +46,7 @@ __all__ = [
     "Preview",
     "Statement",
     "Transparency",
+    "check_currency",
     "plan",
     "preview",
     "record_distribution",
@@ -178,6 +179,21 @@ def _allocate_agreed(
         return result, tuple(used), tuple(notes)
 
 
+def check_currency(
+    opportunity: str,
+    currency: str | None,
+    found: tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]],
+) -> None:
+    """Refuse income in another currency than the newest network and opportunity equations'."""
+    named = {s.equation.currency for v in (found[0], found[1]) for s in v[:1]}
+    named.discard(None)
+    if currency and named and named != {currency}:
+        raise DistributionError(
+            f"opportunity {opportunity}: income in {currency}, equation in "
+            f"{', '.join(sorted(c for c in named if c))}"
+        )
+
+
 def plan(
     conn: Connection,
     name: str,
@@ -199,13 +215,7 @@ def plan(
         )
     if amount == 0:
         return Plan(name, opportunity, state, currency, None, ())
-    equation_currency = {s.equation.currency for v in (found[0], found[1]) for s in v[:1]}
-    equation_currency.discard(None)
-    if currency and equation_currency and equation_currency != {currency}:
-        raise DistributionError(
-            f"opportunity {opportunity}: income in {currency}, equation in "
-            f"{', '.join(sorted(c for c in equation_currency if c))}"
-        )
+    check_currency(opportunity, currency, found)
     allocation, used, notes = _allocate_agreed(
         name, opportunity, amount, found, state, adjustments or {}, None
     )
@@ -360,7 +370,7 @@ class Statement:
         }
 
 
-_MONEY_ACTIONS = frozenset({"income", "allocation", "payout"})
+_NOT_CONTRIBUTIONS = frozenset({"income", "allocation", "payout", "leave", "leaveAtFault"})
 
 
 def statement(conn: Connection, name: str, who: str) -> Statement:
@@ -374,11 +384,12 @@ def statement(conn: Connection, name: str, who: str) -> Statement:
     ).scalar_one_or_none()
     if known is None and not mine:
         raise DistributionError(f"{who} is neither a participant of {name} nor in its ledger")
-    contributions = tuple(e for e in mine if e.action not in _MONEY_ACTIONS)
+    contributions = tuple(e for e in mine if e.action not in _NOT_CONTRIBUTIONS)
     by_action: dict[str, tuple[int, Decimal, Decimal]] = {}
-    for e in contributions:
+    for e in contributions:  # a reversal takes its event back out of the count
         n, q, v = by_action.get(e.action, (0, Decimal(0), Decimal(0)))
-        by_action[e.action] = (n + 1, q + (e.quantity or 0), v + (e.value or 0))
+        step = -1 if e.reverses is not None else 1
+        by_action[e.action] = (n + step, q + (e.quantity or 0), v + (e.value or 0))
     allocated: dict[str, Decimal] = {}
     for e in mine:
         if e.action == "allocation":
