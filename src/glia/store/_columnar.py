@@ -16,6 +16,10 @@ path (exact) for that ecosystem.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,7 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from ..ledger import Contribution, DistributionError, Pending
 from ..ledger._allocate import HOURS
@@ -48,24 +52,68 @@ def _sqlite_file(conn: Connection) -> str | None:
     return database
 
 
+_SNAPSHOT_QUERY = (
+    "SELECT seq, coalesce(opportunity, '') AS opportunity, agent, action, "
+    "coalesce(CAST(quantity AS TEXT), '') AS quantity, coalesce(unit, '') AS unit, "
+    "coalesce(CAST(value AS TEXT), '') AS value, coalesce(reverses, 0) AS reverses "
+    "FROM ledger_event WHERE ecosystem_id = {eco} AND seq <= {last} ORDER BY seq"
+)
+
+
+def _serve() -> None:
+    """In a process of its own: read a SQLite ledger with ADBC into an Arrow file.
+
+    ADBC bundles its own SQLite library. Two SQLite libraries in one process do
+    not see each other's file locks, and reading a WAL database that the
+    store's ``sqlite3`` has open can miss committed pages or damage the file;
+    across processes their locks work as SQLite intends. Hence this process.
+    Arguments: database path, ecosystem id, last seq to read, output path.
+    """
+    import adbc_driver_sqlite.dbapi as adbc
+
+    path, eco, last, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    with adbc.connect(path) as db, db.cursor() as cur:
+        cur.execute(_SNAPSHOT_QUERY.format(eco=eco, last=last))
+        table = cur.fetch_arrow_table()
+    with pa.OSFile(out, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _read_sqlite(path: str, eco: int, last: int) -> pa.Table | None:
+    """The snapshot read by :func:`_serve` in another process; None if that failed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ledger.arrow")
+        code = "from glia.store._columnar import _serve; _serve()"
+        done = subprocess.run(
+            [sys.executable, "-c", code, path, str(eco), str(last), out],
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0 or not os.path.exists(out):
+            return None
+        with pa.memory_map(out) as source:
+            table: pa.Table = pa.ipc.open_file(source).read_all()
+        return table.combine_chunks() if table.num_rows else table
+
+
 def ledger_arrow(conn: Connection, name: str) -> pa.Table:
     """The ledger of ``name`` as an Arrow table of :data:`_COLUMNS` (decimals as text,
-    absent text as ''), read in one transaction."""
+    absent text as ''): the events the caller's transaction sees.
+
+    From a SQLite file it is read by the ADBC driver in a separate process (see
+    :func:`_serve`), up to the last seq this transaction sees (the ledger is
+    append-only, so those events are the same in any later snapshot); elsewhere,
+    or if that process fails, through the caller's connection.
+    """
     eco = ecosystem_id(conn, name)
     path = _sqlite_file(conn)
     if path is not None:
-        import adbc_driver_sqlite.dbapi as adbc
-
-        query = (
-            "SELECT seq, coalesce(opportunity, '') AS opportunity, agent, action, "
-            "coalesce(CAST(quantity AS TEXT), '') AS quantity, coalesce(unit, '') AS unit, "
-            "coalesce(CAST(value AS TEXT), '') AS value, coalesce(reverses, 0) AS reverses "
-            f"FROM ledger_event WHERE ecosystem_id = {int(eco)} ORDER BY seq"
-        )
-        with adbc.connect(path) as db, db.cursor() as cur:
-            cur.execute(query)
-            table: pa.Table = cur.fetch_arrow_table()
-        return table
+        last = conn.execute(
+            select(func.max(ledger_event.c.seq)).where(ledger_event.c.ecosystem_id == eco)
+        ).scalar_one_or_none()
+        table = None if last is None else _read_sqlite(path, eco, last)
+        if table is not None and table.num_rows == last:  # seq 1..last, as the store writes
+            return table
     rows = conn.execute(
         select(
             ledger_event.c.seq,
