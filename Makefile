@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 WORKSPACE ?= .glia-demo
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck unit bench bench-quick bench-analysis bench-swarm lock clean
+.PHONY: help demo test lint typecheck unit bench bench-quick bench-analysis bench-swarm bench-ledger lock clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ bench-analysis: $(BIN)/glia ## glia.analyze at 10k, 100k, 1M against NetworkX; w
 
 bench-swarm: $(BIN)/glia ## Swarm: DBLP tasks and generated 10k/100k ecosystems; writes docs/benchmarks.md
 	$(BIN)/python bench/bench_swarm.py --tasks 30 --sizes 10000 100000 --write docs/benchmarks.md
+
+bench-ledger: $(BIN)/glia ## Verify a ledger of 10M events (10k opportunities) on SQLite; writes docs/benchmarks.md
+	$(BIN)/python bench/bench_ledger.py --events 10000000 --opportunities 10000 --write docs/benchmarks.md
 
 lock: ## Re-pin requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
