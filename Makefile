@@ -49,7 +49,7 @@ bench-analysis: $(BIN)/glia ## glia.analyze at 10k, 100k, 1M against NetworkX; w
 bench-swarm: $(BIN)/glia ## Swarm: DBLP tasks and generated 10k/100k ecosystems; writes docs/benchmarks.md
 	$(BIN)/python bench/bench_swarm.py --tasks 30 --sizes 10000 100000 --write docs/benchmarks.md
 
-bench-ledger: $(BIN)/glia ## Verify a ledger of 10M events (10k opportunities) on SQLite; writes docs/benchmarks.md
+bench-ledger: $(BIN)/glia ## Ledger of 10M events (10k opportunities): verify it, plan every distribution; writes docs/benchmarks.md
 	$(BIN)/python bench/bench_ledger.py --events 10000000 --opportunities 10000 --write docs/benchmarks.md
 
 lock: ## Re-pin requirements.lock from pyproject.toml (needs uv)

@@ -28,7 +28,8 @@ Then, each in a fresh child process so that its peak memory is its own:
   ``--baseline`` events (200,000): the rows read through SQLAlchemy into
   :class:`~glia.ledger.Event`, as ``check`` does on PostgreSQL, then
   :func:`glia.ledger.verify`;
-- ``distributions``: :func:`time_distributions`, a hook (nothing timed yet).
+- ``distributions``: :func:`time_distributions`, every opportunity planned at once
+  against one at a time.
 
 Usage::
 
@@ -399,15 +400,96 @@ def build(
     }
 
 
-def time_distributions(store: Any, name: str) -> dict[str, Any] | None:
-    """Hook: time distributions over the ledger of ``name``; None while nothing is timed.
+#: The bench's equations: a network fund, and one split for every opportunity.
+NETWORK_EQUATION = {
+    "name": "bench-network",
+    "buckets": [
+        {"name": "network fund", "percent": 5, "of": "straight", "to": "fund"},
+        {"name": "the opportunity", "percent": 100, "to": "opportunity"},
+    ],
+    "formulas": {},
+    "consents": {"fund": "2025-01-01"},
+}
+OPPORTUNITY_EQUATION = {
+    "name": "bench-split",
+    "currency": CURRENCY,
+    "buckets": [
+        {"name": "capital", "percent": 15, "kinds": ["transfer"]},
+        {
+            "name": "team",
+            "percent": 100,
+            "kinds": ["work", "deliverService", "use", "cite", "help"],
+        },
+    ],
+    "formulas": {
+        "work": "hours * 80",
+        "deliverService": "value",
+        "use": "quantity * 40",
+        "cite": "10",
+        "transfer": "value",
+        "help": "min(hours, 8) * 20",
+    },
+    "claims": {"transfer": "debt"},
+    "multipliers": {"work": 1.5},
+    "cap": 0.6,
+}
+BASELINE_OPPORTUNITIES = 100
 
-    Runs in its own child process after the verification (so its peak memory
-    is its own). Return a dict of JSON values to have it printed and written
-    with the section (``label``: a line of text to show, e.g.
-    ``"distribute 10,000 opportunities: 4.2 s"``).
+
+def time_distributions(store: Any, name: str) -> dict[str, Any] | None:
+    """Plan the distribution of every opportunity at once (``Store.plan_all``: an Arrow
+    snapshot, claims summed by DuckDB, the exact split in Python), and, as the
+    baseline in the same run, ``Store.plan_distribution`` one opportunity at a time
+    on the first opportunities. Adds the bench's equations (with every
+    participant's consent) when the ledger has none. Nothing is recorded.
     """
-    return None
+    from glia.ledger import ValueEquation
+
+    if not store.equations(name):
+        people = [p.id for p in store.load(name).participants]
+        store.add_equation(name, "network", None, ValueEquation(**NETWORK_EQUATION), "bench")
+        split = {**OPPORTUNITY_EQUATION, "consents": {p: "2025-01-01" for p in people}}
+        store.add_equation(name, "opportunity", "*", ValueEquation(**split), "bench")
+    started = time.perf_counter()
+    plans = store.plan_all(name)
+    seconds = time.perf_counter() - started
+    planned = [o for o, p in plans.plans.items() if p.allocation is not None]
+    exact = all(
+        sum(p.allocation.amounts.values()) == p.pending.to_distribute
+        for p in plans.plans.values()
+        if p.allocation is not None
+    )
+    sample = sorted(planned)[:BASELINE_OPPORTUNITIES]
+    started = time.perf_counter()
+    same = all(
+        store.plan_distribution(name, o).allocation.amounts == plans.plans[o].allocation.amounts
+        for o in sample
+    )
+    one = (time.perf_counter() - started) / max(1, len(sample))
+    per = seconds / max(1, len(planned))
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in plans.seconds.items())
+    return {
+        "seconds": seconds,
+        "opportunities": len(planned),
+        "refused": len(plans.refused),
+        "path": plans.path,
+        "steps": plans.seconds,
+        "baseline_seconds_per_opportunity": one,
+        "ratio": one / per if per else None,
+        "exact": exact,
+        "same_as_baseline": same,
+        "label": (
+            f"every opportunity planned at once (`Store.plan_all`, {plans.path}): "
+            f"{len(planned):,} opportunities in **{seconds:.1f} s** ({steps}); "
+            f"shares sum exactly to each income: {'yes' if exact else 'NO'}; "
+            f"{len(plans.refused)} refused. Baseline in the same run, "
+            f"`plan_distribution` one opportunity at a time on {len(sample)}: "
+            f"{one * 1000:,.0f} ms each (about {one * len(planned):,.0f} s for all), "
+            f"**{one / per if per else 0:.0f}x** slower per opportunity; same amounts: "
+            f"{'yes' if same else 'NO'}. Aim, all distributions under 10 s: "
+            f"**{'met' if seconds < 10 else 'not met'}**."
+        ),
+    }
 
 
 def _say(*parts: Any) -> None:
