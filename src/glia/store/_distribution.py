@@ -37,7 +37,7 @@ from ..ledger import (
     pending,
 )
 from ._equations import StoredEquation, equations_for
-from ._ledger import NewEvent, check, read_events, record
+from ._ledger import _EVENT_COLUMNS, NewEvent, _event, check, read_events, record
 from ._reader import ecosystem_id
 from ._tables import ecosystem, ledger_event, participant
 
@@ -91,17 +91,17 @@ def _rates(conn: Connection, eco: int) -> dict[str, Decimal]:
 
 
 def _events(conn: Connection, name: str, opportunity: str) -> list[Event]:
+    """The opportunity's events and the network's ``leave`` events, in seq order."""
     own = read_events(conn, name, opportunity)
     eco = ecosystem_id(conn, name)
     leaves = conn.execute(
-        select(ledger_event.c.seq).where(
+        select(*_EVENT_COLUMNS).where(
             ledger_event.c.ecosystem_id == eco,
             ledger_event.c.opportunity.is_(None),
             ledger_event.c.action.in_(("leave", "leaveAtFault")),
         )
-    ).scalars()
-    wanted = set(leaves)
-    network = [e for e in read_events(conn, name) if e.seq in wanted] if wanted else []
+    )
+    network = [_event(row, name) for row in leaves]
     return sorted([*own, *network], key=lambda e: e.seq)
 
 
