@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from rich.table import Table
 from ..ledger import OPPORTUNITY, DistributionError, ValueEquation
 from ..store import EquationError, Plan, Store, UnknownEcosystem
 from ._common import WorkspaceOption, console, fail
+from .ledger import ByOption, Format, NameArgument
 
 __all__ = ["register"]
 
@@ -29,13 +29,6 @@ equation_app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    json = "json"
-    table = "table"
-
-
-NameArgument = Annotated[str, typer.Argument(help="Ecosystem name (see glia list).")]
-ByOption = Annotated[str, typer.Option("--by", help="Who records this (a person's id or name).")]
 OpportunityOption = Annotated[
     str | None,
     typer.Option(

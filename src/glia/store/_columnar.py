@@ -24,7 +24,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -32,15 +31,25 @@ from sqlalchemy import Connection, func, select
 
 from ..ledger import Contribution, DistributionError, Pending
 from ..ledger._allocate import HOURS
-from ._distribution import Plan, _allocate_agreed, _eco_currency, _rates, check_currency, plan
-from ._equations import StoredEquation, equations
+from ._distribution import Plan, _eco_currency, _rates, plan, plan_from
+from ._equations import EquationIndex, StoredEquation, equations
 from ._reader import ecosystem_id
 from ._tables import ledger_event
 
 __all__ = ["AllPlans", "ledger_arrow", "plan_all"]
 
 #: Columns of the snapshot, as text where the store keeps exact decimals.
-_COLUMNS = ("seq", "opportunity", "agent", "action", "quantity", "unit", "value", "reverses")
+_COLUMNS = (
+    "seq",
+    "opportunity",
+    "agent",
+    "action",
+    "quantity",
+    "unit",
+    "value",
+    "currency",
+    "reverses",
+)
 
 
 def _sqlite_file(conn: Connection) -> str | None:
@@ -55,7 +64,8 @@ def _sqlite_file(conn: Connection) -> str | None:
 _SNAPSHOT_QUERY = (
     "SELECT seq, coalesce(opportunity, '') AS opportunity, agent, action, "
     "coalesce(CAST(quantity AS TEXT), '') AS quantity, coalesce(unit, '') AS unit, "
-    "coalesce(CAST(value AS TEXT), '') AS value, coalesce(reverses, 0) AS reverses "
+    "coalesce(CAST(value AS TEXT), '') AS value, coalesce(currency, '') AS currency, "
+    "coalesce(reverses, 0) AS reverses "
     "FROM ledger_event WHERE ecosystem_id = {eco} AND seq <= {last} ORDER BY seq"
 )
 
@@ -123,6 +133,7 @@ def ledger_arrow(conn: Connection, name: str) -> pa.Table:
             ledger_event.c.quantity,
             ledger_event.c.unit,
             ledger_event.c.value,
+            ledger_event.c.currency,
             ledger_event.c.reverses,
         )
         .where(ledger_event.c.ecosystem_id == eco)
@@ -137,6 +148,7 @@ def ledger_arrow(conn: Connection, name: str) -> pa.Table:
             "quantity": pa.array([_text(r.quantity) for r in rows], pa.string()),
             "unit": pa.array([_text(r.unit) for r in rows], pa.string()),
             "value": pa.array([_text(r.value) for r in rows], pa.string()),
+            "currency": pa.array([_text(r.currency) for r in rows], pa.string()),
             "reverses": pa.array([r.reverses or 0 for r in rows], pa.int64()),
         }
     )
@@ -164,7 +176,7 @@ class AllPlans:
 
 _SETUP = """
 CREATE TEMP TABLE e AS
-SELECT seq, opportunity, agent, action, unit, reverses,
+SELECT seq, opportunity, agent, action, unit, reverses, nullif(currency, '') AS currency,
        CAST(nullif(quantity, '') AS DECIMAL(38, 6)) AS quantity,
        CAST(nullif(value, '') AS DECIMAL(38, 6)) AS value
 FROM ev;
@@ -174,8 +186,9 @@ SELECT opportunity,
        coalesce(sum(value) FILTER (WHERE action = 'income'), 0) AS income,
        coalesce(sum(value) FILTER (WHERE action = 'allocation'), 0) AS allocated,
        max(seq) FILTER (WHERE action = 'allocation') AS last_allocation,
-       string_agg(DISTINCT currency, ',') FILTER (WHERE action = 'income') AS currencies
-FROM e LEFT JOIN (SELECT seq AS s, currency FROM cur) c ON c.s = e.seq
+       string_agg(DISTINCT currency, ',' ORDER BY currency)
+           FILTER (WHERE action = 'income' AND value IS NOT NULL) AS currencies
+FROM e
 WHERE opportunity <> ''
 GROUP BY opportunity;
 """
@@ -205,7 +218,6 @@ def plan_all(
     adjustments = adjustments or {}
     started = time.perf_counter()
     snapshot = ledger_arrow(conn, name)
-    currencies = _currencies(conn, name)
     read = time.perf_counter() - started
     if any(sql is None for sql in compiled.values()):
         return _one_by_one(conn, name, snapshot, adjustments)
@@ -214,7 +226,6 @@ def plan_all(
     db = duckdb.connect()
     try:
         db.register("ev", snapshot)
-        db.register("cur", currencies)
         db.register(
             "rates",
             pa.table(
@@ -229,21 +240,6 @@ def plan_all(
         return replace(result, seconds={"read snapshot": read, **result.seconds})
     finally:
         db.close()
-
-
-def _currencies(conn: Connection, name: str) -> pa.Table:
-    eco = ecosystem_id(conn, name)
-    rows = conn.execute(
-        select(ledger_event.c.seq, ledger_event.c.currency).where(
-            ledger_event.c.ecosystem_id == eco, ledger_event.c.action == "income"
-        )
-    ).all()
-    return pa.table(
-        {
-            "seq": pa.array([r.seq for r in rows], pa.int64()),
-            "currency": pa.array([r.currency for r in rows], pa.string()),
-        }
-    )
 
 
 def _one_by_one(
@@ -352,7 +348,7 @@ def _columnar(
         leavers.setdefault(opportunity, {})[agent] = bool(at_fault)
     network_leavers = leavers.get("", {})
     summed = time.perf_counter()
-    by_level = _index(stored)
+    index = EquationIndex(stored)
     default_currency = _eco_currency(conn, name)
     plans: dict[str, Plan] = {}
     refused: dict[str, str] = {}
@@ -379,10 +375,10 @@ def _columnar(
                 mine,
                 last_allocation,
             )
-            plans[opportunity] = _plan(
+            plans[opportunity] = plan_from(
                 name,
                 state,
-                by_level(opportunity),
+                index.found(opportunity),
                 default_currency,
                 adjustments.get(opportunity, {}),
             )
@@ -393,44 +389,3 @@ def _columnar(
         "split (Python)": time.perf_counter() - summed,
     }
     return AllPlans(name, plans, refused, "columnar", seconds)
-
-
-def _index(stored: list[StoredEquation]) -> Any:
-    newest = sorted(stored, key=lambda e: -e.equation.version)
-    network = [e for e in newest if e.level == "network"]
-    orgs: dict[str, list[StoredEquation]] = {}
-    own: dict[str, list[StoredEquation]] = {}
-    for e in newest:
-        if e.level == "organisation":
-            orgs.setdefault(e.subject, []).append(e)
-        elif e.level == "opportunity":
-            own.setdefault(e.subject, []).append(e)
-
-    def found(
-        opportunity: str,
-    ) -> tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]]:
-        return network, own.get(opportunity) or own.get("*", []), orgs
-
-    return found
-
-
-def _plan(
-    name: str,
-    state: Pending,
-    found: tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]],
-    default_currency: str | None,
-    adjustments: Mapping[str, Decimal],
-) -> Plan:
-    currency = state.currency or default_currency
-    amount = state.to_distribute
-    if amount < 0:
-        raise DistributionError(
-            f"opportunity {state.opportunity}: {-amount} more was allocated than received"
-        )
-    if amount == 0:
-        return Plan(name, state.opportunity, state, currency, None, ())
-    check_currency(state.opportunity, currency, found)
-    allocation, used, notes = _allocate_agreed(
-        name, state.opportunity, amount, found, state, adjustments, None
-    )
-    return Plan(name, state.opportunity, state, currency, allocation, used, notes)

@@ -36,7 +36,7 @@ from ..ledger import (
     allocate,
     pending,
 )
-from ._equations import StoredEquation, equations_for
+from ._equations import Found, StoredEquation, equations_for
 from ._ledger import _EVENT_COLUMNS, NewEvent, _event, check, read_events, record
 from ._reader import ecosystem_id
 from ._tables import ecosystem, ledger_event, participant
@@ -48,6 +48,7 @@ __all__ = [
     "Transparency",
     "check_currency",
     "plan",
+    "plan_from",
     "preview",
     "record_distribution",
     "statement",
@@ -113,7 +114,7 @@ def _allocate_agreed(
     name: str,
     opportunity: str,
     amount: Decimal,
-    found: tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]],
+    found: Found,
     state: Pending,
     adjustments: Mapping[str, Decimal],
     override: ValueEquation | None,
@@ -182,7 +183,7 @@ def _allocate_agreed(
 def check_currency(
     opportunity: str,
     currency: str | None,
-    found: tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]],
+    found: Found,
 ) -> None:
     """Refuse income in another currency than the newest network and opportunity equations'."""
     named = {s.equation.currency for v in (found[0], found[1]) for s in v[:1]}
@@ -194,18 +195,16 @@ def check_currency(
         )
 
 
-def plan(
-    conn: Connection,
+def plan_from(
     name: str,
-    opportunity: str,
-    *,
+    state: Pending,
+    found: Found,
+    default_currency: str | None,
     adjustments: Mapping[str, Decimal] | None = None,
 ) -> Plan:
-    """What distributing ``opportunity`` now would allocate (nothing is written)."""
-    eco = ecosystem_id(conn, name)
-    state = pending(_events(conn, name, opportunity), opportunity, _rates(conn, eco))
-    currency = state.currency or _eco_currency(conn, name)
-    found = equations_for(conn, name, opportunity)
+    """The plan for what ``state`` says is to distribute, under the ``found`` equations."""
+    opportunity = state.opportunity
+    currency = state.currency or default_currency
     amount = state.to_distribute
     if amount < 0:
         raise DistributionError(
@@ -220,6 +219,20 @@ def plan(
         name, opportunity, amount, found, state, adjustments or {}, None
     )
     return Plan(name, opportunity, state, currency, allocation, used, notes)
+
+
+def plan(
+    conn: Connection,
+    name: str,
+    opportunity: str,
+    *,
+    adjustments: Mapping[str, Decimal] | None = None,
+) -> Plan:
+    """What distributing ``opportunity`` now would allocate (nothing is written)."""
+    eco = ecosystem_id(conn, name)
+    state = pending(_events(conn, name, opportunity), opportunity, _rates(conn, eco))
+    found = equations_for(conn, name, opportunity)
+    return plan_from(name, state, found, _eco_currency(conn, name), adjustments)
 
 
 def record_distribution(

@@ -23,6 +23,8 @@ from ._tables import EQUATION_LEVELS, equation_consent, value_equation
 __all__ = [
     "ANY_OPPORTUNITY",
     "EquationError",
+    "EquationIndex",
+    "Found",
     "StoredEquation",
     "add_equation",
     "consent",
@@ -219,26 +221,33 @@ def consent(
     return found[0]
 
 
-def equations_for(
-    conn: Connection, name: str, opportunity: str
-) -> tuple[list[StoredEquation], list[StoredEquation], dict[str, list[StoredEquation]]]:
-    """The versions that may apply to ``opportunity``, newest first, per level:
-    the network's, the opportunity's (its own, else the one for every
-    opportunity), and each organisation's."""
-    stored = equations(conn, name)
-    network = [e for e in stored if e.level == "network"]
-    own = [e for e in stored if e.level == "opportunity" and e.subject == opportunity]
-    if not own:
-        own = [e for e in stored if e.level == "opportunity" and e.subject == ANY_OPPORTUNITY]
-    orgs: dict[str, list[StoredEquation]] = {}
-    for e in stored:
-        if e.level == "organisation":
-            orgs.setdefault(e.subject, []).append(e)
-    return _newest(network), _newest(own), {k: _newest(v) for k, v in orgs.items()}
+#: The versions that may apply to one opportunity, newest first: the network's,
+#: the opportunity's (its own, else the one for every opportunity), each organisation's.
+Found = tuple[list["StoredEquation"], list["StoredEquation"], dict[str, list["StoredEquation"]]]
 
 
-def _newest(versions: list[StoredEquation]) -> list[StoredEquation]:
-    return sorted(versions, key=lambda e: -e.equation.version)
+class EquationIndex:
+    """An ecosystem's stored equations, indexed to find those of any opportunity."""
+
+    def __init__(self, stored: list[StoredEquation]) -> None:
+        newest = sorted(stored, key=lambda e: -e.equation.version)
+        self.network = [e for e in newest if e.level == "network"]
+        self.own: dict[str, list[StoredEquation]] = {}
+        self.orgs: dict[str, list[StoredEquation]] = {}
+        for e in newest:
+            if e.level == "opportunity":
+                self.own.setdefault(e.subject, []).append(e)
+            elif e.level == "organisation":
+                self.orgs.setdefault(e.subject, []).append(e)
+
+    def found(self, opportunity: str) -> Found:
+        own = self.own.get(opportunity) or self.own.get(ANY_OPPORTUNITY, [])
+        return self.network, own, self.orgs
+
+
+def equations_for(conn: Connection, name: str, opportunity: str) -> Found:
+    """The versions that may apply to ``opportunity`` (see :data:`Found`)."""
+    return EquationIndex(equations(conn, name)).found(opportunity)
 
 
 def delete_equations(conn: Connection, eco_id: int) -> None:
