@@ -29,9 +29,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ..engage import Agreement, Commitment
 from ..io import EcosystemSource, Source, open_source
 from ..ledger import Break, Event, ValueEquation
-from ..model import Ecosystem
+from ..model import Ecosystem, Opportunity
 from ._columnar import AllPlans, plan_all
 from ._distribution import (
     Plan,
@@ -43,6 +44,36 @@ from ._distribution import (
     record_distribution,
     statement,
     transparency,
+)
+from ._engage import (
+    Conversation,
+    LoopResult,
+    OpportunityState,
+    Owed,
+    StoredAgreement,
+    Transition,
+    advance_opportunity,
+    agreements,
+    commitment_history,
+    commitments,
+    committed_hours,
+    consent_agreement,
+    conversation_state,
+    create_commitment,
+    create_opportunity,
+    delete_engagement,
+    draft_agreement,
+    loop_result,
+    operate,
+    opportunity_stages,
+    opportunity_state,
+    owes,
+    pick_team,
+    record_satisfaction,
+    restore_stages,
+    send_message,
+    start_conversation,
+    sweep,
 )
 from ._engine import (
     DEFAULT_WORKSPACE,
@@ -91,20 +122,26 @@ __all__ = [
     "ANY_OPPORTUNITY",
     "DEFAULT_WORKSPACE",
     "AllPlans",
+    "Conversation",
     "EcosystemInfo",
     "EquationError",
     "ImportResult",
     "LedgerCheck",
     "LedgerError",
     "LedgerProblem",
+    "LoopResult",
     "NewEvent",
+    "OpportunityState",
+    "Owed",
     "Plan",
     "Preview",
     "Snapshot",
     "Statement",
     "Store",
+    "StoredAgreement",
     "StoredEquation",
     "Summary",
+    "Transition",
     "Transparency",
     "UnknownEcosystem",
     "database_url",
@@ -170,7 +207,10 @@ class Store:
         :class:`~glia.model.InvalidInput` with every problem found.
         """
         with self.engine.begin() as conn:
-            return import_source(conn, source, name, replace, progress)
+            result = import_source(conn, source, name, replace, progress)
+            if result.replaced:
+                restore_stages(conn, ecosystem_id(conn, result.ecosystem))
+            return result
 
     def import_ecosystem(
         self, eco: Ecosystem, name: str | None = None, replace: bool = False
@@ -194,6 +234,7 @@ class Store:
         with self.engine.begin() as conn:
             eco = ecosystem_id(conn, name)
             delete_events(conn, eco)
+            delete_engagement(conn, eco)
             delete_equations(conn, eco)
             delete_ecosystem(conn, eco)
 
@@ -345,6 +386,207 @@ class Store:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             return transparency(conn, ecosystem)
+
+    # -- the engagement: pipeline, agreements, commitments, conversations -----------
+    def create_opportunity(
+        self, ecosystem: str, record: Opportunity, by: str, why: str | None = None
+    ) -> OpportunityState:
+        """Add an opportunity to the map at ``lead`` (its first pipeline event)."""
+        with self.engine.begin() as conn:
+            return create_opportunity(conn, ecosystem, record, by, why)
+
+    def advance(
+        self,
+        ecosystem: str,
+        opportunity: str,
+        stage: str,
+        by: str,
+        why: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OpportunityState:
+        """Move an opportunity along its pipeline; raises :class:`~glia.engage.Refused`
+        (and changes nothing) when the transition or its guard does not allow it."""
+        with self.engine.begin() as conn:
+            return advance_opportunity(conn, ecosystem, opportunity, stage, by, why, at)
+
+    def opportunity(self, ecosystem: str, opportunity: str) -> OpportunityState:
+        """Where an opportunity stands: stage, guards, team, history."""
+        with self.engine.connect() as conn:
+            return opportunity_state(conn, ecosystem, opportunity)
+
+    def opportunities(self, ecosystem: str) -> list[tuple[str, str | None, str]]:
+        """(id, name, stage) of every opportunity."""
+        with self.engine.connect() as conn:
+            return opportunity_stages(conn, ecosystem)
+
+    def pick_team(
+        self, ecosystem: str, opportunity: str, members: Mapping[str, str | None], by: str
+    ) -> dict[str, str | None]:
+        """Set the swarm picked for an opportunity, before its agreement."""
+        with self.engine.begin() as conn:
+            return pick_team(conn, ecosystem, opportunity, members, by)
+
+    def draft_agreement(
+        self, ecosystem: str, opportunity: str, agreement: Agreement, by: str
+    ) -> StoredAgreement:
+        """Record the next version of an opportunity's agreement for results."""
+        with self.engine.begin() as conn:
+            return draft_agreement(conn, ecosystem, opportunity, agreement, by)
+
+    def consent_agreement(
+        self,
+        ecosystem: str,
+        opportunity: str,
+        party: str,
+        by: str | None = None,
+        version: int | None = None,
+    ) -> StoredAgreement:
+        """Record a party's consent to the agreement (and to its value equation)."""
+        with self.engine.begin() as conn:
+            return consent_agreement(conn, ecosystem, opportunity, party, by, version)
+
+    def agreements(self, ecosystem: str, opportunity: str) -> list[StoredAgreement]:
+        """Every version of an opportunity's agreement, oldest first."""
+        with self.engine.connect() as conn:
+            return agreements(conn, ecosystem, opportunity)
+
+    def create_commitment(
+        self,
+        ecosystem: str,
+        debtor: str,
+        creditor: str,
+        consequent: str,
+        *,
+        by: str | None = None,
+        antecedent: str = "true",
+        due: dt.date | None = None,
+        opportunity: str | None = None,
+        hours_per_week: float = 0.0,
+        value: Decimal | None = None,
+        currency: str | None = None,
+        note: str | None = None,
+    ) -> Commitment:
+        """Record a commitment C(debtor, creditor, antecedent, consequent)."""
+        with self.engine.begin() as conn:
+            return create_commitment(
+                conn,
+                ecosystem,
+                debtor,
+                creditor,
+                consequent,
+                by,
+                antecedent,
+                due,
+                opportunity,
+                hours_per_week,
+                value,
+                currency,
+                note,
+            )
+
+    def operate(
+        self,
+        ecosystem: str,
+        number: int,
+        operation: str,
+        by: str,
+        party: str | None = None,
+        note: str | None = None,
+        today: dt.date | None = None,
+    ) -> Commitment:
+        """Apply an operation to a commitment (detach, discharge, violate, expire,
+        cancel, release, delegate, assign); refused ones change nothing."""
+        with self.engine.begin() as conn:
+            return operate(conn, ecosystem, number, operation, by, party, note, today)
+
+    def sweep(self, ecosystem: str, by: str, today: dt.date | None = None) -> list[Commitment]:
+        """Violate (or expire) every active commitment past its due date."""
+        with self.engine.begin() as conn:
+            return sweep(conn, ecosystem, by, today)
+
+    def commitments(
+        self,
+        ecosystem: str,
+        opportunity: str | None = None,
+        state: str | None = None,
+        debtor: str | None = None,
+        creditor: str | None = None,
+        overdue_on: dt.date | None = None,
+    ) -> list[Commitment]:
+        """Commitments, filtered (``overdue_on``: active and due before that day)."""
+        with self.engine.connect() as conn:
+            return commitments(conn, ecosystem, opportunity, state, debtor, creditor, overdue_on)
+
+    def commitment_history(self, ecosystem: str, number: int) -> list[dict[str, object]]:
+        with self.engine.connect() as conn:
+            return commitment_history(conn, ecosystem, number)
+
+    def owes(self, ecosystem: str) -> list[Owed]:
+        """Who owes whom: active commitments by debtor and creditor."""
+        with self.engine.connect() as conn:
+            return owes(conn, ecosystem)
+
+    def committed_hours(self, ecosystem: str) -> dict[str, float]:
+        """Hours per week promised in active commitments, per participant."""
+        with self.engine.connect() as conn:
+            return committed_hours(conn, ecosystem)
+
+    def start_conversation(
+        self,
+        ecosystem: str,
+        template: str,
+        requester: str,
+        provider: str,
+        subject: str,
+        *,
+        by: str,
+        opportunity: str | None = None,
+        due: dt.date | None = None,
+        hours_per_week: float = 0.0,
+        value: Decimal | None = None,
+        currency: str | None = None,
+        note: str | None = None,
+    ) -> Conversation:
+        """Open a conversation on a protocol template with its first message."""
+        with self.engine.begin() as conn:
+            return start_conversation(
+                conn,
+                ecosystem,
+                template,
+                requester,
+                provider,
+                subject,
+                by,
+                opportunity,
+                due,
+                hours_per_week,
+                value,
+                currency,
+                note,
+            )
+
+    def send(
+        self, ecosystem: str, number: int, message: str, by: str, note: str | None = None
+    ) -> Conversation:
+        """Send the next message of a conversation; refused out of protocol order."""
+        with self.engine.begin() as conn:
+            return send_message(conn, ecosystem, number, message, by, note)
+
+    def conversation(self, ecosystem: str, number: int) -> Conversation:
+        with self.engine.connect() as conn:
+            return conversation_state(conn, ecosystem, number)
+
+    def record_satisfaction(
+        self, ecosystem: str, opportunity: str, score: int, by: str, note: str | None = None
+    ) -> int:
+        """Record the client's satisfaction (0-10) with a delivered opportunity."""
+        with self.engine.begin() as conn:
+            return record_satisfaction(conn, ecosystem, opportunity, score, by, note)
+
+    def loop(self, ecosystem: str, opportunity: str) -> dict[str, object] | None:
+        """What reviewing the opportunity changed in the map (None before)."""
+        with self.engine.connect() as conn:
+            return loop_result(conn, ecosystem, opportunity)
 
     # -- reading ---------------------------------------------------------------------
     def list(self) -> list[EcosystemInfo]:

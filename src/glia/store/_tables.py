@@ -59,6 +59,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "ENDPOINT_KINDS",
+    "ENGAGEMENT_TABLES",
     "EQUATION_LEVELS",
     "EXCHANGE_KINDS",
     "LAYERS",
@@ -398,4 +399,249 @@ equation_consent = Table(
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     ForeignKeyConstraint(["equation_id"], ["value_equation.id"], ondelete="CASCADE"),
+)
+
+# -- engagement (migration 0005) -----------------------------------------------------
+# Like the ledger, the engagement outlives re-imports of the map: opportunities
+# and participants are named by their ids (slugs), not their dense keys, and an
+# ecosystem's delete removes these rows first (deletes restricted).
+
+
+def _eco_restrict() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="RESTRICT")
+
+
+# Every transition of an opportunity's pipeline: who, when, why. The current
+# stage is the opportunity row's ``stage``; these rows are its history.
+pipeline_event = Table(
+    "pipeline_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("opportunity", String(200), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("target", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("why", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    Index("ix_pipeline_event_opportunity", "ecosystem_id", "opportunity", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Versions of an opportunity's agreement for results; the value equation it
+# carries is stored as an opportunity-level equation, linked by its version.
+agreement = Table(
+    "agreement",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("opportunity", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("equation_version", Integer),
+    Column("drafted_by", String(200), nullable=False),
+    Column("drafted_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "opportunity", "version"),
+    sqlite_autoincrement=True,
+)
+
+agreement_consent = Table(
+    "agreement_consent",
+    metadata,
+    Column("agreement_id", Integer, primary_key=True),
+    Column("party", String(200), primary_key=True),
+    Column("consented_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    ForeignKeyConstraint(["agreement_id"], ["agreement.id"], ondelete="CASCADE"),
+)
+
+# Commitments, C(debtor, creditor, antecedent, consequent), queryable by SQL;
+# ``state`` is the current state, ``commitment_event`` every operation.
+commitment = Table(
+    "commitment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("opportunity", String(200)),
+    Column("agreement_version", Integer),
+    Column("debtor", String(200), nullable=False),
+    Column("creditor", String(200), nullable=False),
+    Column("antecedent", Text, nullable=False),
+    Column("consequent", Text, nullable=False),
+    Column("due", Date),
+    Column("state", String(20), nullable=False),
+    Column("hours_per_week", Float, nullable=False),
+    Column("value", Money),
+    Column("currency", String(3)),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "number"),
+    Index("ix_commitment_debtor", "ecosystem_id", "debtor", "state"),
+    sqlite_autoincrement=True,
+)
+
+commitment_event = Table(
+    "commitment_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("commitment_id", Integer, nullable=False),
+    Column("operation", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("source", String(20)),
+    Column("target", String(20), nullable=False),
+    Column("party", String(200)),
+    Column("note", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["commitment_id"], ["commitment.id"], ondelete="CASCADE"),
+    sqlite_autoincrement=True,
+)
+
+# A conversation following a protocol template, and its messages in order.
+conversation = Table(
+    "conversation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("template", String(40), nullable=False),
+    Column("requester", String(200), nullable=False),
+    Column("provider", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("opportunity", String(200)),
+    Column("due", Date),
+    Column("hours_per_week", Float, nullable=False),
+    Column("value", Money),
+    Column("currency", String(3)),
+    Column("last_message", String(40), nullable=False),
+    Column("commitment_number", Integer),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "number"),
+    sqlite_autoincrement=True,
+)
+
+conversation_message = Table(
+    "conversation_message",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", Integer, nullable=False),
+    Column("message", String(40), nullable=False),
+    Column("sender", String(200), nullable=False),
+    Column("note", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["conversation_id"], ["conversation.id"], ondelete="CASCADE"),
+    sqlite_autoincrement=True,
+)
+
+# The swarm picked for an opportunity (who, in which role).
+team_member = Table(
+    "team_member",
+    metadata,
+    Column("ecosystem_id", Integer, primary_key=True),
+    Column("opportunity", String(200), primary_key=True),
+    Column("participant", String(200), primary_key=True),
+    Column("role", Text),
+    Column("picked_by", String(200), nullable=False),
+    Column("picked_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+)
+
+# The client's satisfaction with an opportunity: a score from 0 to 10.
+satisfaction = Table(
+    "satisfaction",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("opportunity", String(200), nullable=False),
+    Column("score", SmallInteger, nullable=False),
+    Column("scored_by", String(200), nullable=False),
+    Column("note", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    sqlite_autoincrement=True,
+)
+
+# What closing the loop changed in the map, for each reviewed opportunity.
+loop_change = Table(
+    "loop_change",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("opportunity", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    sqlite_autoincrement=True,
+)
+
+# -- governance (migration 0005) -----------------------------------------------------
+# Principles in words, with the check that enforces one where it can be.
+principle = Table(
+    "principle",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("rule", JSON),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "key"),
+    sqlite_autoincrement=True,
+)
+
+# Shared goals with a review cadence (days between reviews).
+aspiration = Table(
+    "aspiration",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("cadence_days", Integer, nullable=False),
+    Column("since", Date, nullable=False),
+    Column("last_reviewed", Date),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "key"),
+    sqlite_autoincrement=True,
+)
+
+# Reviews held: the pack's figures, to say what changed by the next one.
+review = Table(
+    "review",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ecosystem_id", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("held_on", Date, nullable=False),
+    Column("held_by", String(200), nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _eco_restrict(),
+    UniqueConstraint("ecosystem_id", "number"),
+    sqlite_autoincrement=True,
+)
+
+#: Engagement and governance tables, children before parents, for deletes.
+ENGAGEMENT_TABLES = (
+    pipeline_event,
+    agreement_consent,
+    agreement,
+    commitment_event,
+    commitment,
+    conversation_message,
+    conversation,
+    team_member,
+    satisfaction,
+    loop_change,
+    principle,
+    aspiration,
+    review,
 )
