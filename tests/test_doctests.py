@@ -31,6 +31,10 @@ MODULES = [
     "glia.ledger._chain",
     "glia.ledger._shapley",
     "glia.ledger._funds",
+    "glia.engage._pipeline",
+    "glia.engage._commitments",
+    "glia.engage._protocol",
+    "glia.engage._loop",
 ]
 
 
