@@ -183,8 +183,21 @@ def test_demo_imports_the_example_and_shows_it(workspace: Path) -> None:
     assert "Northbridge" in out and "Layers" in out
     assert "Single points of failure" in out
     assert "<svg" in (workspace / "northbridge-report.html").read_text()
+    assert "every party consented" in out and "C6 violated" in out
+    example = read(EXAMPLE)
     with Store.open(workspace=workspace) as store:
-        assert store.load("Northbridge") == read(EXAMPLE)
+        eco = store.load("Northbridge")
+        assert store.opportunity("Northbridge", "coop-traceability").stage == "reviewed"
+        assert store.check_ledger("Northbridge").intact
+    # The loop taught the map: only collaboration ties and the engagement's exchanges changed.
+    assert eco.participants == example.participants
+    old = {(t.source, t.target, t.type): t for t in example.ties}
+    changed = [t for t in eco.ties if old.get((t.source, t.target, t.type)) != t]
+    assert changed and all(t.type == "collaboration" for t in changed)
+    assert all(t.weight >= old[(t.source, t.target, t.type)].weight for t in changed
+               if (t.source, t.target, t.type) in old)  # fmt: skip
+    new = [e for e in eco.exchanges if e not in example.exchanges]
+    assert new and {e.attributes["opportunity"] for e in new} == {"coop-traceability"}
 
 
 def test_the_installed_script_runs() -> None:

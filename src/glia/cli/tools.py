@@ -58,8 +58,9 @@ def demo(
         bool, typer.Option("--fresh/--keep", help="Start from an empty workspace.")
     ] = True,
 ) -> None:
-    """Import the Northbridge example into a workspace, analyse it, write its report
-    and form the team for its first opportunity.
+    """Import the Northbridge example into a workspace, analyse it, write its report,
+    form the team for its first opportunity and run the loop on it: agree, deliver
+    with commitments, record contributions and income, distribute, review.
 
     Example: glia demo --workspace ./demo
     """
@@ -98,7 +99,12 @@ def demo(
     opportunity = snapshot.opportunity_ids[0]
     console.print(f"\n[bold]Smart swarm[/] for the opportunity [bold]{opportunity}[/]:")
     render(form_swarm(snapshot, opportunity, top=2))
-    _demo_ledger(path, result.ecosystem, opportunity)
+    from ._loop_demo import run_loop
+
+    console.print(
+        f"\n[bold]The loop[/] for {opportunity}: agree, deliver, account, distribute, review"
+    )
+    run_loop(path, result.ecosystem, opportunity)
     console.print(
         "\nNext: [bold]glia analyze Northbridge --format json[/], "
         f"[bold]glia swarm Northbridge --opportunity {opportunity} --format json[/], "
@@ -106,47 +112,6 @@ def demo(
         "[bold]glia ledger list Northbridge[/], "
         "[bold]glia export Northbridge --format graphml -o northbridge.graphml[/], "
         f"with --workspace {path}."
-    )
-
-
-def _demo_ledger(path: Path, name: str, opportunity: str) -> None:
-    """Record the example's contributions and income, agree the equations, distribute."""
-    import yaml
-
-    from ..ledger import ValueEquation
-    from .distribution import plan_table
-
-    examples = example_path("northbridge").parent
-    equations = [
-        ("network", None, "network.yaml"),
-        ("opportunity", opportunity, f"{opportunity}.yaml"),
-        ("organisation", "uni-northbridge", "uni-northbridge.yaml"),
-    ]
-    with Store.open(workspace=path) as store:
-        events = store.import_events(name, examples / "northbridge-ledger.csv", "nrda")
-        console.print(
-            f"\n[bold]Ledger[/]: recorded {len(events)} contributions and income for "
-            f"{opportunity} (glia ledger import)."
-        )
-        for level, subject, file in equations:
-            text = (examples / "equations" / file).read_text(encoding="utf-8")
-            equation = ValueEquation.model_validate(yaml.safe_load(text))
-            store.add_equation(name, level, subject, equation, "nrda")
-        plan, recorded = store.distribute(name, opportunity, "nrda")
-        console.print(f"[bold]Distribution[/] of {opportunity} (glia distribute):")
-        plan_table(plan)
-        check = store.check_ledger(name)
-        hugo = store.statement(name, "hugo")
-    console.print(
-        f"Recorded {len(recorded)} allocation events; ledger of {check.events} events, chain "
-        f"{'intact' if check.intact else 'BROKEN'} (last hash {check.last_hash[:16]}...).",
-        highlight=False,
-    )
-    console.print(
-        f"Statement of hugo: allocated {hugo.total_allocated:,.2f} {hugo.currency}, "
-        f"paid {hugo.total_paid:,.2f}, balance {hugo.balance:,.2f} "
-        f"(glia statement {name} hugo).",
-        highlight=False,
     )
 
 

@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -583,7 +584,7 @@ class Store:
         with self.engine.begin() as conn:
             return record_satisfaction(conn, ecosystem, opportunity, score, by, note)
 
-    def loop(self, ecosystem: str, opportunity: str) -> dict[str, object] | None:
+    def loop(self, ecosystem: str, opportunity: str) -> dict[str, Any] | None:
         """What reviewing the opportunity changed in the map (None before)."""
         with self.engine.connect() as conn:
             return loop_result(conn, ecosystem, opportunity)
