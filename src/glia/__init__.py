@@ -9,10 +9,14 @@ The one front door for scripts and notebooks::
     store.import_ecosystem(eco, replace=True)
     snap = store.snapshot("Northbridge")              # column arrays for engines
     glia.export(eco, "graphml", "northbridge.graphml")
+
+    # the loop: an opportunity from lead to reviewed (see docs/engage.md)
+    store.advance("Northbridge", "coop-traceability", "qualified", by="ben")
 """
 
 from typing import TYPE_CHECKING
 
+from .engage import STAGES, Agreement, Commitment, Promise, Refused
 from .io import read
 from .io.export import EXPORT_FORMATS, export
 from .model import (
@@ -39,10 +43,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPORT_FORMATS",
+    "STAGES",
+    "Agreement",
     "Analysis",
     "AnalysisError",
     "AssetImpact",
     "Cluster",
+    "Commitment",
     "Ecosystem",
     "Exchange",
     "InvalidInput",
@@ -51,6 +58,8 @@ __all__ = [
     "Opportunity",
     "Participant",
     "Problem",
+    "Promise",
+    "Refused",
     "Role",
     "Snapshot",
     "Store",

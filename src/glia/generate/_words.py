@@ -479,6 +479,6 @@ PROJECT_NOUNS: tuple[str, ...] = (
 STAGES: tuple[tuple[str, float], ...] = (
     ("lead", 0.4),
     ("qualified", 0.3),
-    ("proposal", 0.2),
-    ("won", 0.1),
+    ("swarming", 0.2),
+    ("agreed", 0.1),
 )
