@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ..model import InvalidInput
+from ..store import Store
 from ._common import WorkspaceOption, console, emit, fail, load_source, report_problems
 
 __all__ = ["register"]
@@ -126,8 +127,11 @@ def swarm_(
             fail(f"--horizon {horizon!r}: expected a number, 'none' or 'auto'")
     if opportunity is None and not need:
         fail("say what the team is for: --opportunity ID or --need CAP:LEVEL[:COUNT]")
+    committed: dict[str, float] = {}
     try:
-        source, _ = load_source(target, workspace)
+        source, attribute = load_source(target, workspace)
+        if attribute is not None:  # read from the store: its open commitments load people
+            committed = open_commitments(target, workspace, source.participant_ids)
         result = form_swarm(
             source,
             opportunity,
@@ -148,26 +152,41 @@ def swarm_(
             time_limit=time_limit,
             per_need=per_need,
             horizon=cap,
+            committed=committed,
         )
     except InvalidInput as exc:
         report_problems(exc)
     except (RequestError, OSError) as exc:
         fail(str(exc))
     if format is Format.json:
-        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
+        payload = result.to_json()
+        payload["committed"] = committed if attribute is not None else None
+        text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
         emit(text + "\n", output)
     elif output is not None:
         with console.capture() as capture:
-            render(result)
+            render(result, committed)
         emit(capture.get(), output)
     else:
-        render(result)
+        render(result, committed)
     if not result.feasible:
         raise typer.Exit(EXIT_NO_TEAM)
 
 
-def render(result: Any) -> None:
-    """Print a swarm as Rich tables: one per team, then the shortfalls."""
+def open_commitments(name: str, workspace: Path | None, known: list[str]) -> dict[str, float]:
+    """Hours per week each participant has promised in active commitments (the
+    engagement's ``glia commitment``): the swarm reads availability from them."""
+    with Store.open(workspace=workspace) as store:
+        hours = store.committed_hours(name)
+    ids = set(known)  # a commitment may outlive its debtor's place in a re-imported map
+    return {who: h for who, h in sorted(hours.items()) if who in ids}
+
+
+def render(result: Any, committed: dict[str, float] | None = None) -> None:
+    """Print a swarm as Rich tables: one per team, then the shortfalls.
+
+    ``committed``: hours per week already promised, by participant (the load column).
+    """
     r = result.request
     what = r.opportunity or ", ".join(f"{n.capability}:{n.level}:{n.count}" for n in r.needs)
     console.print(
@@ -175,6 +194,13 @@ def render(result: Any) -> None:
         + (f"; rarest need: {result.rarest_need}" if result.rarest_need else ""),
         highlight=False,
     )
+    if committed:
+        n = len(committed)
+        console.print(
+            f"  availability: capacity less the open commitments of {n} participant"
+            f"{'s' if n != 1 else ''} (glia commitment list)",
+            highlight=False,
+        )
     for team in result.teams:
         proof = "optimal" if team.optimal else f"gap {team.gap:.1%}"
         table = Table(
@@ -193,6 +219,10 @@ def render(result: Any) -> None:
         console.print(table)
         parts = ", ".join(f"{k} {v:.4g}" for k, v in team.components.items())
         console.print(f"  components: {parts}", highlight=False)
+        booked = [m.id for m in team.members if (committed or {}).get(m.id)]
+        if booked and committed:
+            hours = ", ".join(f"{who} {committed[who]:g} h/week" for who in booked)
+            console.print(f"  open commitments: {hours}", highlight=False)
         if team.why:
             console.print(f"  why not first: {team.why}", highlight=False)
         if any(m.rate_assumed for m in team.members):

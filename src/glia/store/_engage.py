@@ -1449,7 +1449,7 @@ def close_loop(conn: Connection, name: str, opp: str, at: dt.datetime) -> LoopRe
     for kind, detail in (
         ("ties", {"ties": ties}),
         ("flows", {"flows": [f.to_json() for f in flows]}),
-        ("satisfaction", {"score": score}),
+        ("satisfaction", {"satisfaction": score}),
     ):
         conn.execute(
             insert(loop_change).values(
@@ -1474,6 +1474,7 @@ def _known_participants(conn: Connection, eco: int, ids: Sequence[str]) -> list[
 def loop_result(conn: Connection, name: str, opp: str) -> dict[str, Any] | None:
     """What closing the loop of ``opp`` changed, as recorded; None before its review."""
     eco = ecosystem_id(conn, name)
+    _opportunity_row(conn, eco, opp)
     rows = conn.execute(
         select(loop_change.c.kind, loop_change.c.detail)
         .where(loop_change.c.ecosystem_id == eco, loop_change.c.opportunity == opp)
