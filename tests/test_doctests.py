@@ -35,6 +35,10 @@ MODULES = [
     "glia.engage._commitments",
     "glia.engage._protocol",
     "glia.engage._loop",
+    "glia.govern",
+    "glia.govern._principles",
+    "glia.govern._aspirations",
+    "glia.govern._fairness",
 ]
 
 

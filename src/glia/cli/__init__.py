@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import analysis, distribution, ecosystems, ledger, swarm, tools
+from . import analysis, distribution, ecosystems, engage, govern, ledger, swarm, tools
 
 __all__ = ["app", "main"]
 
@@ -47,6 +47,8 @@ analysis.register(app)
 swarm.register(app)
 ledger.register(app)
 distribution.register(app)
+govern.register(app)
+engage.register(app)
 
 
 def main() -> None:

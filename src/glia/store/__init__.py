@@ -23,17 +23,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ..engage import Agreement, Commitment
+from ..govern import (
+    Aspiration,
+    GovernView,
+    PastReview,
+    Principle,
+    PrincipleResult,
+    ReviewPack,
+    read_aspirations,
+    read_principles,
+)
 from ..io import EcosystemSource, Source, open_source
 from ..ledger import Break, Event, ValueEquation
 from ..model import Ecosystem, Opportunity
+from . import _govern
 from ._columnar import AllPlans, plan_all
 from ._distribution import (
     Plan,
@@ -588,6 +600,88 @@ class Store:
         """What reviewing the opportunity changed in the map (None before)."""
         with self.engine.connect() as conn:
             return loop_result(conn, ecosystem, opportunity)
+
+    # -- governance: principles, aspirations, reviews ---------------------------------
+    def set_principles(
+        self,
+        ecosystem: str,
+        principles: Sequence[Principle] | str | os.PathLike[str],
+        by: str,
+    ) -> list[Principle]:
+        """Replace the ecosystem's principles with these (or a YAML file's), all or nothing.
+
+        A file's problems raise :class:`~glia.model.InvalidInput`, each with its
+        item, line and field; nothing is written unless every item is valid.
+        """
+        items = (
+            read_principles(principles)
+            if isinstance(principles, str | os.PathLike)
+            else list(principles)
+        )
+        with self.engine.begin() as conn:
+            return _govern.set_principles(conn, ecosystem, items, by)
+
+    def principles(self, ecosystem: str) -> list[Principle]:
+        """The ecosystem's principles, in the order they were set."""
+        with self.engine.connect() as conn:
+            return _govern.principles(conn, ecosystem)
+
+    def check_principles(self, ecosystem: str) -> list[PrincipleResult]:
+        """Each principle checked against the network as it stands (words only: not checked)."""
+        with self._reading() as conn:
+            return _govern.check_principles_of(conn, ecosystem)
+
+    def set_aspirations(
+        self,
+        ecosystem: str,
+        aspirations: Sequence[Aspiration] | str | os.PathLike[str],
+        by: str,
+        today: dt.date | None = None,
+    ) -> list[Aspiration]:
+        """Replace the ecosystem's aspirations with these (or a YAML file's), all or
+        nothing; ``since`` defaults to ``today``, and a key kept keeps its last review."""
+        items = (
+            read_aspirations(aspirations, today)
+            if isinstance(aspirations, str | os.PathLike)
+            else list(aspirations)
+        )
+        with self.engine.begin() as conn:
+            return _govern.set_aspirations(conn, ecosystem, items, by)
+
+    def aspirations(self, ecosystem: str) -> list[Aspiration]:
+        """The ecosystem's aspirations, in the order they were set."""
+        with self.engine.connect() as conn:
+            return _govern.aspirations(conn, ecosystem)
+
+    def governance_view(self, ecosystem: str) -> GovernView:
+        """The facts principles are checked against (see :class:`glia.govern.GovernView`)."""
+        with self._reading() as conn:
+            return _govern.governance_view(conn, ecosystem)
+
+    def review(self, ecosystem: str, today: dt.date | None = None) -> ReviewPack:
+        """The review pack for a session held ``today``: what changed since the last
+        review, the sweet spot, health, fairness, principles violated, aspirations due."""
+        with self._reading() as conn:
+            return _govern.review(conn, ecosystem, today)
+
+    def record_review(self, ecosystem: str, by: str, today: dt.date | None = None) -> ReviewPack:
+        """Hold the review: its figures are stored (the next pack says what changed
+        since) and the aspirations due are marked reviewed ``today``."""
+        with self._reading() as conn, conn.begin():
+            return _govern.record_review(conn, ecosystem, by, today)
+
+    def reviews(self, ecosystem: str) -> list[PastReview]:
+        """Every review held, oldest first, with the figures it stored."""
+        with self.engine.connect() as conn:
+            return _govern.past_reviews(conn, ecosystem)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection that sees one state of the database (PostgreSQL: REPEATABLE READ)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            yield conn
 
     # -- reading ---------------------------------------------------------------------
     def list(self) -> list[EcosystemInfo]:
