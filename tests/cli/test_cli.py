@@ -184,6 +184,7 @@ def test_demo_imports_the_example_and_shows_it(workspace: Path) -> None:
     assert "Single points of failure" in out
     assert "<svg" in (workspace / "northbridge-report.html").read_text()
     assert "every party consented" in out and "C6 violated" in out
+    assert "violated: We keep at least nine in ten of the promises" in out  # the review pack
     example = read(EXAMPLE)
     with Store.open(workspace=workspace) as store:
         eco = store.load("Northbridge")

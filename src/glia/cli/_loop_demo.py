@@ -145,6 +145,10 @@ def run_loop(path: Path, name: str, opportunity: str) -> None:
         )
         check = store.check_ledger(name)
         hugo = store.statement(name, "hugo")
+
+        store.set_principles(name, examples / "principles.yaml", "nrda")
+        store.set_aspirations(name, examples / "aspirations.yaml", "nrda")
+        pack = store.record_review(name, by)
     console.print(
         f"Recorded {len(recorded)} allocation events; ledger of {check.events} events, chain "
         f"{'intact' if check.intact else 'BROKEN'} (last hash {check.last_hash[:16]}...).",
@@ -154,5 +158,26 @@ def run_loop(path: Path, name: str, opportunity: str) -> None:
         f"Statement of hugo: allocated {hugo.total_allocated:,.2f} {hugo.currency}, "
         f"paid {hugo.total_paid:,.2f}, balance {hugo.balance:,.2f} "
         f"(glia statement {name} hugo).",
+        highlight=False,
+    )
+
+    _step("Reflect", f"glia review {name}")
+    fair = pack.fairness
+    if fair.gini_shares is not None and fair.gini_contributions is not None:
+        console.print(
+            f"  fairness: Gini of shares {fair.gini_shares:.3f}, of contributions "
+            f"{fair.gini_contributions:.3f}; concentration of shares by contribution "
+            f"{fair.concentration or 0:.3f}",
+            highlight=False,
+        )
+    for result in pack.principles:
+        said = f"{result.status}: {result.principle.text}"
+        console.print(f"  {escape(said)}", highlight=False)
+        for v in result.violations[:2]:
+            console.print(f"    - {escape(v.message)}", highlight=False)
+    due = ", ".join(a.key for a in pack.due) or "none"
+    console.print(
+        f"  aspirations due: {due}; review {pack.number} recorded, so the next one "
+        "shows what changed since",
         highlight=False,
     )
