@@ -131,6 +131,11 @@ def test_a_record_with_a_bad_field_is_still_known_to_references(tmp_path: Path) 
         (b"   \n\n", "an ecosystem document; the file is empty"),
         (b"glia: 1\necosystem: [unclosed\n", "line 3: expected valid YAML"),
         (
+            b"glia: 1\necosystem: X\nparticipants:\n  - {id: a, attributes: {joined: 2025-13-01}}\n",
+            "line 4: expected valid YAML (a real calendar date, '2025-13-01' is not one: "
+            "month must be in 1..12)",
+        ),
+        (
             b"glia: 1\necosystem: X\ndescription: caf\xe9\n",
             "line 3: got b'\\xe9\\n', expected text encoded as UTF-8",
         ),

@@ -100,6 +100,16 @@ def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | floa
     return Decimal(text)
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date or time; an impossible one (2025-13-01) is a problem at its line, not a crash."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a real calendar date, {node.value!r} is not one: {exc}", node.start_mark
+        ) from None
+
+
 # YAML 1.2 booleans: only true/false. YAML 1.1 also reads yes/no/on/off, which
 # turns a country code NO into False and loses Norway.
 _Loader.yaml_implicit_resolvers = {
@@ -111,6 +121,7 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_document(path: Path) -> tuple[Any, dict[int, int]]:
