@@ -403,3 +403,42 @@ def test_the_stage_outlives_a_reimport_and_delete_removes_everything(eco: Store)
     eco.create_commitment(N, "ana", "ben", "x")
     eco.delete(N)
     assert all(not rows for name, rows in _rows(eco).items())
+
+
+def test_the_loop_closes_when_someone_left_the_map(store: Store) -> None:
+    from glia.model import Ecosystem
+    from glia.store import NewEvent
+
+    def tiny(*people: str) -> Ecosystem:
+        return Ecosystem.model_validate(
+            {"ecosystem": "Tiny",
+             "participants": [{"id": p} for p in ("client", *people)],
+             "opportunities": [{"id": "o", "client": "client", "budget": 10}]}
+        )  # fmt: skip
+
+    store.import_ecosystem(tiny("ann", "bob"))
+    for stage in ("qualified", "swarming"):
+        store.advance("Tiny", "o", stage, "ann")
+    draft = Agreement.model_validate(
+        {"client": "client", "swarm": ["ann", "bob"],
+         "promises": [{"debtor": "bob", "creditor": "ann", "consequent": "x"},
+                      {"debtor": "ann", "creditor": "client", "consequent": "y"}]}
+    )  # fmt: skip
+    store.draft_agreement("Tiny", "o", draft, "ann")
+    for party in draft.parties:
+        store.consent_agreement("Tiny", "o", party)
+    for stage in ("agreed", "delivering"):
+        store.advance("Tiny", "o", stage, "ann")
+    store.operate("Tiny", 1, "discharge", "ann")
+    store.operate("Tiny", 2, "discharge", "client")
+    store.advance("Tiny", "o", "delivered", "ann")
+    store.record_satisfaction("Tiny", "o", 7, "client")
+    store.advance("Tiny", "o", "accepted", "ann")
+    store.record(
+        "Tiny", [NewEvent("income", "client", "ann", "o", value=Decimal(10), currency="EUR")]
+    )
+    store.advance("Tiny", "o", "paid", "ann")
+    store.import_ecosystem(tiny("ann"), replace=True)  # bob is gone from the map
+    assert store.advance("Tiny", "o", "reviewed", "ann").stage == "reviewed"
+    ties = store.load("Tiny").ties
+    assert [(t.source, t.target, t.weight) for t in ties] == [("ann", "client", 0.25)]

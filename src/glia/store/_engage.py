@@ -1295,7 +1295,7 @@ def _strengthen_ties(
 ) -> list[dict[str, Any]]:
     if not kept:
         return []
-    idx = _participants(conn, eco, sorted({p for pair in kept for p in pair}))
+    idx = _indexes(conn, eco, sorted({p for pair in kept for p in pair}))
     type_idx = _tie_type_idx(conn, eco, COLLABORATION)
     informal = LAYERS.index("informal")
     next_idx = conn.execute(
@@ -1303,6 +1303,8 @@ def _strengthen_ties(
     ).scalar_one()
     changes = []
     for (a, b), k in sorted(kept.items()):
+        if a not in idx or b not in idx:  # no longer in the map (re-imported without them)
+            continue
         ia, ib = idx[a], idx[b]
         existing = conn.execute(
             select(tie.c.idx, tie.c.weight)
@@ -1356,7 +1358,7 @@ def _write_flows(
 ) -> None:
     """Planned and actual flows between participants become exchanges of the map."""
     ends = sorted(({f.source for f in flows} | {f.target for f in flows}) - {"swarm"})
-    idx = _participants(conn, eco, ends) if ends else {}
+    idx = _indexes(conn, eco, ends)
     next_idx = conn.execute(
         select(func.coalesce(func.max(exchange.c.idx) + 1, 0)).where(exchange.c.ecosystem_id == eco)
     ).scalar_one()
@@ -1424,7 +1426,7 @@ def close_loop(conn: Connection, name: str, opp: str, at: dt.datetime) -> LoopRe
     budget = None if row.budget is None else Decimal(row.budget)
     if latest is not None and latest.body.get("budget") is not None:
         budget = Decimal(str(latest.body["budget"]))
-    known = set(_known_participants(conn, eco, list(allocations)))
+    known = set(_indexes(conn, eco, list(allocations)))
     flows = planned_against_actual(
         done,
         row.client,
@@ -1459,16 +1461,19 @@ def close_loop(conn: Connection, name: str, opp: str, at: dt.datetime) -> LoopRe
     return result
 
 
-def _known_participants(conn: Connection, eco: int, ids: Sequence[str]) -> list[str]:
-    if not ids:
-        return []
-    return list(
-        conn.execute(
-            select(participant.c.slug).where(
-                participant.c.ecosystem_id == eco, participant.c.slug.in_(sorted(set(ids)))
+def _indexes(conn: Connection, eco: int, ids: Sequence[str]) -> dict[str, int]:
+    """Dense keys of those of ``ids`` still in the map (the loop skips the others:
+    a re-import may have removed someone the engagement remembers)."""
+    try:
+        return _participants(conn, eco, ids)
+    except Refused:
+        wanted = sorted(set(ids))
+        rows = conn.execute(
+            select(participant.c.slug, participant.c.idx).where(
+                participant.c.ecosystem_id == eco, participant.c.slug.in_(wanted)
             )
-        ).scalars()
-    )
+        )
+        return {r.slug: r.idx for r in rows}
 
 
 def loop_result(conn: Connection, name: str, opp: str) -> dict[str, Any] | None:
