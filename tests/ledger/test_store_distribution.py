@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from glia.ledger import DistributionError, ValueEquation
 from glia.model import Ecosystem
-from glia.store import EquationError, NewEvent, Plan, Store
+from glia.store import AllPlans, EquationError, NewEvent, Plan, Store
 from glia.store._tables import equation_consent, value_equation
 
 D = Decimal
@@ -578,3 +579,119 @@ def test_plan_all_refuses_income_in_another_currency_than_the_equation(store: St
     every = store.plan_all(NAME)
     assert OPP not in every.plans
     assert "income in USD, equation in EUR" in every.refused[OPP]
+
+
+# -- the columnar path's cache of the ledger (SQLite files) -----------------------------
+def _cached_store(tmp_path: Path) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'glia.db'}")
+    _ecosystem(store)
+    store.add_equation(NAME, "opportunity", "*", _equation(consents=ALL_CONSENT), "nrda")
+    rng = random.Random(7)
+    store.record(NAME, [*FIRST, *_random_events(rng, [OPP, "opp-b"], 60, referrals=False)])
+    return store
+
+
+def _check_every_plan(store: Store, every: AllPlans) -> None:
+    assert every.path == "columnar" and not every.refused
+    for opportunity, planned in every.plans.items():
+        _same_plan(store.plan_distribution(NAME, opportunity), planned)
+
+
+def _all_amounts(every: AllPlans) -> dict[str, dict[str, Decimal] | None]:
+    return {o: p.allocation and p.allocation.amounts for o, p in every.plans.items()}
+
+
+def _cache_files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if ".ledger-" in p.name)
+
+
+def test_plan_all_caches_the_ledger_and_reads_only_new_events(tmp_path: Path) -> None:
+    with _cached_store(tmp_path) as store:
+        first = store.plan_all(NAME)
+        assert first.source == "read, cached"
+        assert _cache_files(tmp_path) == ["glia.db.ledger-1.arrow"]
+        again = store.plan_all(NAME)
+        assert again.source == "cache"
+        assert _all_amounts(again) == _all_amounts(first)
+        _check_every_plan(store, again)
+        # a new event, by a new participant: the cache is extended, never stale
+        store.record(NAME, [ev("work", "farid", quantity=D(3), unit="hour")])
+        store.record(NAME, [ev("income", "client", value=D(250))])
+        later = store.plan_all(NAME)
+        assert later.source == "cache and 2 new events"
+        assert later.plans[OPP].pending.income == first.plans[OPP].pending.income + 250
+        assert any(c.agent == "farid" for c in later.plans[OPP].pending.contributions)
+        _check_every_plan(store, later)
+        assert _cache_files(tmp_path) == ["glia.db.ledger-1-tail.arrow", "glia.db.ledger-1.arrow"]
+        assert store.plan_all(NAME).source == "cache"
+        # a distribution recorded: many new events at once, merged into the first file
+        store.distribute(NAME, OPP, "nrda")
+        store.record(NAME, _random_events(random.Random(8), [OPP, "opp-b"], 30))
+        merged = store.plan_all(NAME)
+        assert merged.source.startswith("cache and ")
+        assert _cache_files(tmp_path) == ["glia.db.ledger-1.arrow"]
+        _check_every_plan(store, merged)
+        assert store.plan_all(NAME).source == "cache"
+
+
+def test_plan_all_rebuilds_a_cache_that_is_truncated_foreign_or_ahead(tmp_path: Path) -> None:
+    from glia.store._columnar import _load, _save
+
+    with _cached_store(tmp_path) as store:
+        expected = _all_amounts(store.plan_all(NAME))
+        cache = tmp_path / "glia.db.ledger-1.arrow"
+        # truncated
+        cache.write_bytes(cache.read_bytes()[:-100])
+        every = store.plan_all(NAME)
+        assert every.source == "read, cached"
+        assert _all_amounts(every) == expected
+        # not an Arrow file
+        cache.write_text("not a cache")
+        assert store.plan_all(NAME).source == "read, cached"
+        # a cache whose key is not this ledger's (another chain with as many events)
+        loaded = _load(str(cache))
+        assert loaded is not None
+        table, meta = loaded
+        assert _save(str(cache), table, {**meta, "hash": "0" * 64}, str(tmp_path / "glia.db"))
+        assert store.plan_all(NAME).source == "read, cached"
+        # codes outside the word lists
+        table, meta = _load(str(cache)) or (None, {})
+        words = {**meta["words"], "agent": meta["words"]["agent"][:1]}
+        assert _save(str(cache), table, {**meta, "words": words}, str(tmp_path / "glia.db"))
+        every = store.plan_all(NAME)
+        assert every.source == "read, cached"
+        assert _all_amounts(every) == expected
+
+
+def test_a_cache_ahead_of_the_callers_transaction_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may extend the cache between this transaction's start and its
+    read of the cache: then the cache holds events this transaction does not see."""
+    import glia.store._columnar as columnar
+
+    with _cached_store(tmp_path) as store, store.engine.connect() as conn:
+        assert columnar.ledger_events(conn, NAME).source == "read, cached"
+        last = len(store.events(NAME))
+        before = store.events(NAME)[-2]
+        monkeypatch.setattr(columnar, "_head", lambda conn, eco: (last - 1, before.hash))
+        older = columnar.ledger_events(conn, NAME)
+        assert older.source == "read, cached" and older.table.num_rows == older.last == last - 1
+
+
+def test_ledger_events_read_apart_by_processes_are_those_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import glia.store._columnar as columnar
+
+    with _cached_store(tmp_path) as store, store.engine.connect() as conn:
+        here = columnar.ledger_events(conn, NAME)
+        for name in ("glia.db.ledger-1.arrow",):
+            (tmp_path / name).unlink()
+        monkeypatch.setattr(columnar, "_READ_HERE", 0)  # always in processes of their own
+        monkeypatch.setattr(columnar, "_READ_APART", 1)  # two of them
+        apart = columnar.ledger_events(conn, NAME)
+        assert apart.source == "read, cached"
+        assert apart.words == here.words
+        assert apart.table.equals(here.table)
+        assert here.table.num_rows == here.last == len(store.events(NAME))

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Literal
+from math import gcd
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -54,6 +55,44 @@ FIELDS = ("quantity", "value", "hours", "rate")
 #: Decimal sums of claims are exact (Decimal is much faster than Fraction): a
 #: context wide enough for any claim, where any rounding raises.
 _EXACT = Context(prec=200, Emin=-999_999, Emax=999_999, traps=[Inexact, InvalidOperation])
+
+
+def _total(values: Iterable[Fraction | int]) -> Fraction:
+    """The exact sum of ``values``, over their least common denominator.
+
+    Adding :class:`~fractions.Fraction` objects one by one normalises every
+    partial sum (a gcd and a new object each time), which is most of the time of
+    a split; one sum over the common denominator gives the same fraction.
+    """
+    items = list(values)
+    if len(items) == 1 and type(items[0]) is Fraction:
+        return items[0]
+    pairs = [(v.numerator, v.denominator) for v in items]
+    common = 1
+    for _, d in pairs:
+        if common % d:
+            common = common // gcd(common, d) * d
+    return Fraction(sum(n * (common // d) for n, d in pairs), common)
+
+
+def _common(
+    values: Mapping[tuple[str, str], Fraction],
+) -> tuple[dict[tuple[str, str], int], int]:
+    """``values`` as integer numerators over their least common denominator, and
+    that denominator."""
+    common = 1
+    for v in values.values():
+        d = v.denominator
+        if common % d:
+            common = common // gcd(common, d) * d
+    return {k: v.numerator * (common // v.denominator) for k, v in values.items()}, common
+
+
+def _not_below_zero(value: Fraction) -> Fraction:
+    """``max(0, value)``. Here and below, a fraction's sign is read from its
+    numerator: comparing a Fraction with 0 goes through generic type checks that
+    cost more than the rest of a split's arithmetic."""
+    return value if value.numerator > 0 else Fraction(0)
 
 
 @lru_cache(maxsize=4096)
@@ -263,19 +302,17 @@ class Share:
     def by_kind(self, unit: Decimal) -> dict[str | None, Decimal]:
         """The rounded amount split by kind of contribution (None: a fixed bucket),
         summing exactly to :attr:`amount`."""
-        labels = {k for p in self.parts for k, _ in p.kinds} | {
-            "" for p in self.parts if not p.kinds
-        }
-        if len(labels) == 1:
-            (only,) = labels
-            return {(only or None): self.amount} if self.amount else {}
-        exact: dict[str, Fraction] = {}
+        pieces: dict[str, list[Fraction]] = {}
         for part in self.parts:
             if part.kinds:
                 for kind, amount in part.kinds:
-                    exact[kind] = exact.get(kind, Fraction(0)) + amount
+                    pieces.setdefault(kind, []).append(amount)
             else:
-                exact[""] = exact.get("", Fraction(0)) + part.amount
+                pieces.setdefault("", []).append(part.amount)
+        if len(pieces) == 1:
+            (only,) = pieces
+            return {(only or None): self.amount} if self.amount else {}
+        exact = {k: v[0] if len(v) == 1 else _total(v) for k, v in pieces.items()}
         rounded = largest_remainder(exact, self.amount, unit)
         return {(k or None): v for k, v in rounded.items() if v}
 
@@ -329,8 +366,7 @@ class Distribution:
         }
 
 
-@dataclass(frozen=True)
-class _Claim:
+class _Claim(NamedTuple):
     contribution: Contribution
     claim: Decimal
 
@@ -342,6 +378,7 @@ def _claims(
     adjustments: Mapping[str, Decimal],
 ) -> tuple[list[_Claim], list[tuple[str, str, Decimal]]]:
     formulas = equation.compiled()
+    multipliers = equation.multipliers
     out: list[_Claim] = []
     lost: list[tuple[str, str, Decimal]] = []
     for i, c in enumerate(contributions):
@@ -371,14 +408,16 @@ def _claims(
                 f"contribution {c.id or i + 1} ({c.agent}): the formula {formula.text!r} "
                 f"gives a negative claim ({base})"
             )
-        multiplier = equation.multipliers.get(c.kind, Decimal(1))
+        multiplier = multipliers.get(c.kind)
         if leavers.get(c.agent):  # left at fault: cash without multiplier, the rest lost
             if c.kind not in equation.cash:
                 if base:
-                    lost.append((c.agent, c.kind, base * multiplier))
+                    lost.append(
+                        (c.agent, c.kind, base if multiplier is None else base * multiplier)
+                    )
                 continue
-            multiplier = Decimal(1)
-        claim = base * multiplier
+            multiplier = None
+        claim = base if multiplier is None else base * multiplier
         if c.agent in adjustments:
             claim = claim * (1 + adjustments[c.agent] / 100)
         out.append(_Claim(c, claim))
@@ -390,18 +429,23 @@ def _fill(
     amount: Fraction,
     cap: Fraction | None,
     owed: Mapping[tuple[str, str], Fraction],
-) -> tuple[dict[tuple[str, str], Fraction], set[tuple[str, str]]]:
+) -> tuple[dict[tuple[str, str], Fraction], set[tuple[str, str]], Fraction]:
     """Proportional shares of ``amount`` among claimants (participant, kind), with no
     debt-like claimant above what it is still owed and no participant above ``cap``
     (water-filling: those held at a limit are fixed, the rest share what is left).
 
-    Returns the shares and the claimants held at a limit; what no one may take
-    stays unassigned (the caller passes it on).
+    Returns the shares, the claimants held at a limit, and what no one may take
+    (it stays unassigned: the caller passes it on).
+
+    Each round computes the trial shares ``left * claim / sum(claims)`` as integer
+    numerators over one denominator and compares them with the limits by cross
+    multiplication: the same exact rationals as Fraction arithmetic, without
+    normalising every intermediate (most of the time of a split otherwise).
     """
     fixed: dict[tuple[str, str], Fraction] = {}
     taken: dict[str, Fraction] = {}  # per participant, of the fixed shares
     held: set[tuple[str, str]] = set()
-    open_ = {k: c for k, c in claims.items() if c > 0}
+    open_ = {k: c for k, c in claims.items() if c.numerator > 0}
     left = amount
 
     def room(agent: str) -> Fraction | None:
@@ -412,9 +456,14 @@ def _fill(
         taken[k[0]] = taken.get(k[0], 0) + value
 
     while open_ and left > 0:
-        factor = left / sum(open_.values(), Fraction(0))
-        trial = {k: factor * c for k, c in open_.items()}
-        over = [k for k in open_ if k in owed and trial[k] > owed[k]]
+        # trial share of k: left * claim_k / sum(claims) = num * scaled[k] / den
+        scaled, _ = _common(open_)
+        num, den = left.numerator, left.denominator * sum(scaled.values())
+        over = [
+            k
+            for k, s in scaled.items()
+            if k in owed and num * s * owed[k].denominator > owed[k].numerator * den
+        ]
         if over:  # debts paid in full (within the cap), the rest share again
             for k in sorted(over):
                 limit = room(k[0])
@@ -423,44 +472,61 @@ def _fill(
                 held.add(k)
                 del open_[k]
             continue
-        per_agent: dict[str, Fraction] = {}
-        for k, value in trial.items():
-            per_agent[k[0]] = per_agent.get(k[0], Fraction(0)) + value
-        capped = [a for a, v in per_agent.items() if (r := room(a)) is not None and v > r]
-        if capped:  # participants at the cap, the rest share again
-            for agent in sorted(capped):
-                mine = [k for k in open_ if k[0] == agent]
-                limit = room(agent)
-                assert limit is not None
-                weight = sum((open_[k] for k in mine), Fraction(0))
-                for k in mine:
-                    fix(k, limit * open_[k] / weight)
-                    held.add(k)
-                for k in mine:
-                    left -= fixed[k]
-                    del open_[k]
-            continue
-        for k, value in trial.items():
-            fix(k, value)
+        if cap is not None:
+            per_agent: dict[str, int] = {}
+            for k, s in scaled.items():
+                per_agent[k[0]] = per_agent.get(k[0], 0) + s
+            capped = []
+            for agent, s in per_agent.items():
+                r = cap - taken[agent] if agent in taken else cap
+                if num * s * r.denominator > r.numerator * den:
+                    capped.append(agent)
+            if capped:  # participants at the cap, the rest share again
+                for agent in sorted(capped):
+                    mine = [k for k in open_ if k[0] == agent]
+                    limit = room(agent)
+                    assert limit is not None
+                    weight = _total(open_[k] for k in mine)
+                    for k in mine:
+                        fix(k, limit * open_[k] / weight)
+                        held.add(k)
+                    for k in mine:
+                        left -= fixed[k]
+                        del open_[k]
+                continue
+        for k, s in scaled.items():
+            fixed[k] = Fraction(num * s, den)
         left = Fraction(0)
-    return fixed, held
+    return fixed, held, left
 
 
 def largest_remainder(
     exact: Mapping[str, Fraction], total: Decimal, unit: Decimal
 ) -> dict[str, Decimal]:
-    """Largest remainder: floors in units, the leftover units to the largest remainders."""
-    step = Fraction(unit)
+    """Largest remainder: floors in units, the leftover units to the largest remainders.
+
+    The remainders are ranked as integers over their common denominator (the
+    same order as comparing them as fractions, ties to the smaller id).
+    """
+    step_num, step_den = unit.as_integer_ratio()
     floors: dict[str, int] = {}
-    remainders: dict[str, Fraction] = {}
+    remainders: dict[str, tuple[int, int]] = {}
     for a, v in exact.items():
-        num = v.numerator * step.denominator
-        den = v.denominator * step.numerator
-        floors[a], rest = divmod(num, den)
-        remainders[a] = Fraction(rest, den)
-    leftover = int(Fraction(total) / step) - sum(floors.values())
+        den = v.denominator * step_num
+        floors[a], rest = divmod(v.numerator * step_den, den)
+        remainders[a] = (rest, den)
+    total_num, total_den = total.as_integer_ratio()
+    num, den = total_num * step_den, total_den * step_num
+    units = num // den if num >= 0 else -(-num // den)  # int(): toward zero
+    leftover = units - sum(floors.values())
     if leftover:
-        order = sorted(remainders, key=lambda a: (-remainders[a], a))
+        common = 1
+        for _, den in remainders.values():
+            if common % den:
+                common = common // gcd(common, den) * den
+        order = sorted(
+            remainders, key=lambda a: (-(common // remainders[a][1]) * remainders[a][0], a)
+        )
         for a in order[:leftover]:
             floors[a] += 1
     return {a: unit * n for a, n in floors.items()}
@@ -544,14 +610,18 @@ def distribute(
         for item in items:
             key = (item.contribution.agent, item.contribution.kind)
             sums[key] = sums[key] + item.claim if key in sums else +item.claim
-    totals = {k: Fraction(v) for k, v in sums.items()}
+    totals = {k: Fraction(*v.as_integer_ratio()) for k, v in sums.items()}
     owed = {
-        k: max(Fraction(0), v - paid.get(k, Fraction(0)))
+        k: _not_below_zero(v - paid[k] if k in paid else v)
         for k, v in totals.items()
         if equation.claim_kind(k[1]) == "debt"
     }
     if require_consent:
-        claimants = {k[0] for k, v in totals.items() if v > 0 and owed.get(k, v) > 0}
+        claimants = {
+            k[0]
+            for k, v in totals.items()
+            if v.numerator > 0 and (k not in owed or owed[k].numerator > 0)
+        }
         waiting = equation.waiting_for(claimants, besides=besides)
         if waiting:
             raise NotAgreed(equation, waiting)
@@ -563,9 +633,10 @@ def distribute(
     buckets = equation.effective_buckets()
     for bucket in buckets:
         base = total if bucket.of == "straight" else remaining
-        size = min(base * Fraction(bucket.percent) / 100, remaining)
+        percent, hundreds = bucket.percent.as_integer_ratio()
+        size = min(base * Fraction(percent, hundreds * 100), remaining)
         if bucket.to is not None:
-            exact[bucket.to] = exact.get(bucket.to, Fraction(0)) + size
+            exact[bucket.to] = exact[bucket.to] + size if bucket.to in exact else size
             parts.setdefault(bucket.to, []).append(
                 Part(bucket.name, Fraction(0), Fraction(0), size, False, ())
             )
@@ -576,26 +647,29 @@ def distribute(
             kinds = {k for k in equation.formulas if k != "referral"}
         mine = [i for i in items if kinds is None or i.contribution.kind in kinds]
         weights = {k: owed.get(k, v) for k, v in totals.items() if kinds is None or k[1] in kinds}
-        if sum(weights.values(), Fraction(0)) == 0 or size == 0:
+        scaled, common = _common(weights)
+        scaled_sum = sum(scaled.values())
+        if scaled_sum == 0 or size == 0:
             continue
+        all_claims = Fraction(scaled_sum, common)
         # the referral share is a finder's fee: the cap does not apply to it
         limit = None if cap is None or bucket.name == "referral" else cap * size
-        got, held = _fill(weights, size, limit, owed)
-        all_claims = sum(weights.values(), Fraction(0))
+        got, held, unassigned = _fill(weights, size, limit, owed)
         by_agent: dict[str, list[tuple[str, Fraction]]] = {}
         for (agent, kind), value in sorted(got.items()):
             by_agent.setdefault(agent, []).append((kind, value))
-        agent_claims: dict[str, Fraction] = {}
-        for (agent, _), w in weights.items():
-            agent_claims[agent] = agent_claims.get(agent, Fraction(0)) + w
+        per_agent: dict[str, int] = {}
+        for (agent, _), w in scaled.items():
+            per_agent[agent] = per_agent.get(agent, 0) + w
+        agent_claims = {agent: Fraction(w, common) for agent, w in per_agent.items()}
         behind: dict[str, list[tuple[str | None, str, Decimal]]] = {}
         for i in mine:
             c = i.contribution
             behind.setdefault(c.agent, []).append((c.id, c.kind, i.claim))
         held_agents = {k[0] for k in held}
         for agent, pieces in by_agent.items():
-            value = sum((v for _, v in pieces), Fraction(0))
-            exact[agent] = exact.get(agent, Fraction(0)) + value
+            value = _total(v for _, v in pieces)
+            exact[agent] = exact[agent] + value if agent in exact else value
             parts.setdefault(agent, []).append(
                 Part(
                     bucket.name,
@@ -609,8 +683,8 @@ def distribute(
             )
         for k, value in got.items():  # a debt paid here is owed less in later buckets
             if k in owed:
-                owed[k] = max(Fraction(0), owed[k] - value)
-        remaining -= sum(got.values(), Fraction(0))
+                owed[k] = _not_below_zero(owed[k] - value)
+        remaining -= size - unassigned
     if remaining > 0:
         last = buckets[-1]
         left = f"{float(remaining):.2f} of the income"
