@@ -35,6 +35,7 @@ from ..engage import (
     create,
     kept_pairs,
     next_messages,
+    next_stages,
     perceived_value,
     planned_against_actual,
     stage_of,
@@ -109,8 +110,12 @@ def _who(actor: str) -> str:
     return actor.strip()
 
 
-def _participants(conn: Connection, eco: int, ids: Sequence[str]) -> dict[str, int]:
-    """Dense keys of ``ids``; refuses naming every id that is not a participant."""
+def _participants(
+    conn: Connection, eco: int, ids: Sequence[str], strict: bool = True
+) -> dict[str, int]:
+    """Dense keys of ``ids``; refuses naming every id that is not a participant,
+    or with ``strict=False`` leaves them out (the loop skips people a re-import
+    removed from the map)."""
     wanted = sorted(set(ids))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
@@ -122,7 +127,7 @@ def _participants(conn: Connection, eco: int, ids: Sequence[str]) -> dict[str, i
         )
         found.update({r.slug: r.idx for r in rows})
     missing = [w for w in wanted if w not in found]
-    if missing:
+    if missing and strict:
         raise Refused(f"not participants of the ecosystem: {', '.join(missing)}")
     return found
 
@@ -365,8 +370,6 @@ def _team(conn: Connection, eco: int, opp: str) -> dict[str, str | None]:
 
 def opportunity_state(conn: Connection, name: str, opp: str) -> OpportunityState:
     """The opportunity's stage, guards' facts, team and pipeline history."""
-    from ..engage import next_stages
-
     eco = ecosystem_id(conn, name)
     row = _opportunity_row(conn, eco, opp)
     history = [
@@ -760,17 +763,7 @@ def _insert_commitment(
         )
         .returning(commitment.c.id)
     ).scalar_one()
-    conn.execute(
-        insert(commitment_event).values(
-            commitment_id=row_id,
-            operation="create",
-            actor=actor,
-            source=None,
-            target=c.state,
-            note=note,
-            at=when,
-        )
-    )
+    _commitment_event(conn, row_id, "create", actor, None, c.state, None, note, when)
     return c
 
 
@@ -881,6 +874,20 @@ def _set_state(
         .where(commitment.c.id == row_id)
         .values(state=target, **dict(changes or {}))
     )
+    _commitment_event(conn, row_id, operation, actor, source, target, party, note, when)
+
+
+def _commitment_event(
+    conn: Connection,
+    row_id: int,
+    operation: str,
+    actor: str,
+    source: str | None,
+    target: str,
+    party: str | None,
+    note: str | None,
+    when: dt.datetime,
+) -> None:
     conn.execute(
         insert(commitment_event).values(
             commitment_id=row_id,
@@ -1295,7 +1302,7 @@ def _strengthen_ties(
 ) -> list[dict[str, Any]]:
     if not kept:
         return []
-    idx = _indexes(conn, eco, sorted({p for pair in kept for p in pair}))
+    idx = _participants(conn, eco, sorted({p for pair in kept for p in pair}), strict=False)
     type_idx = _tie_type_idx(conn, eco, COLLABORATION)
     informal = LAYERS.index("informal")
     next_idx = conn.execute(
@@ -1358,7 +1365,7 @@ def _write_flows(
 ) -> None:
     """Planned and actual flows between participants become exchanges of the map."""
     ends = sorted(({f.source for f in flows} | {f.target for f in flows}) - {"swarm"})
-    idx = _indexes(conn, eco, ends)
+    idx = _participants(conn, eco, ends, strict=False)
     next_idx = conn.execute(
         select(func.coalesce(func.max(exchange.c.idx) + 1, 0)).where(exchange.c.ecosystem_id == eco)
     ).scalar_one()
@@ -1426,7 +1433,7 @@ def close_loop(conn: Connection, name: str, opp: str, at: dt.datetime) -> LoopRe
     budget = None if row.budget is None else Decimal(row.budget)
     if latest is not None and latest.body.get("budget") is not None:
         budget = Decimal(str(latest.body["budget"]))
-    known = set(_indexes(conn, eco, list(allocations)))
+    known = set(_participants(conn, eco, list(allocations), strict=False))
     flows = planned_against_actual(
         done,
         row.client,
@@ -1459,21 +1466,6 @@ def close_loop(conn: Connection, name: str, opp: str, at: dt.datetime) -> LoopRe
             )
         )
     return result
-
-
-def _indexes(conn: Connection, eco: int, ids: Sequence[str]) -> dict[str, int]:
-    """Dense keys of those of ``ids`` still in the map (the loop skips the others:
-    a re-import may have removed someone the engagement remembers)."""
-    try:
-        return _participants(conn, eco, ids)
-    except Refused:
-        wanted = sorted(set(ids))
-        rows = conn.execute(
-            select(participant.c.slug, participant.c.idx).where(
-                participant.c.ecosystem_id == eco, participant.c.slug.in_(wanted)
-            )
-        )
-        return {r.slug: r.idx for r in rows}
 
 
 def loop_result(conn: Connection, name: str, opp: str) -> dict[str, Any] | None:
