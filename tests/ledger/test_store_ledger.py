@@ -324,9 +324,9 @@ def test_migrate_brings_a_0001_database_to_the_ledger(db_url: str) -> None:
                     updated_at=now,
                 )
             )
-        assert schema_revision(engine) == ("0001", "0005")
+        assert schema_revision(engine) == ("0001", "0006")
         migrate(engine)
-        assert schema_revision(engine) == ("0005", "0005")
+        assert schema_revision(engine) == ("0006", "0006")
         store = Store(engine)
         (first,) = store.record("Old", [_work(0, currency=None)])
         assert (first.seq, first.currency) == (1, "EUR")
@@ -334,7 +334,7 @@ def test_migrate_brings_a_0001_database_to_the_ledger(db_url: str) -> None:
         store.delete("Old")
         with engine.begin() as conn:
             command.downgrade(_config(conn), "0001")
-        assert schema_revision(engine) == ("0001", "0005")
+        assert schema_revision(engine) == ("0001", "0006")
         with engine.connect() as conn:
             tables = engine.dialect.get_table_names(conn)
         assert "ledger_event" not in tables and "ecosystem" in tables

@@ -181,7 +181,7 @@ def test_migrations_build_exactly_the_declared_schema(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     current, head = schema_revision(store.engine)
-    assert current == head == "0005"
+    assert current == head == "0006"
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from ..access import AccessMode, Principal
 from ..engage import Agreement, Commitment
 from ..govern import (
     Aspiration,
@@ -45,7 +46,8 @@ from ..govern import (
 from ..io import EcosystemSource, Source, open_source
 from ..ledger import Break, Event, ValueEquation
 from ..model import Ecosystem, Opportunity
-from . import _govern
+from . import _access, _govern
+from ._access import AccessError, Account, Member
 from ._columnar import AllPlans, plan_all
 from ._distribution import (
     Plan,
@@ -134,6 +136,8 @@ from ._tables import metadata
 __all__ = [
     "ANY_OPPORTUNITY",
     "DEFAULT_WORKSPACE",
+    "AccessError",
+    "Account",
     "AllPlans",
     "Conversation",
     "EcosystemInfo",
@@ -143,6 +147,7 @@ __all__ = [
     "LedgerError",
     "LedgerProblem",
     "LoopResult",
+    "Member",
     "NewEvent",
     "OpportunityState",
     "Owed",
@@ -246,10 +251,87 @@ class Store:
         """Delete an ecosystem and all its records, its ledger included."""
         with self.engine.begin() as conn:
             eco = ecosystem_id(conn, name)
+            _access.delete_access(conn, eco)
             delete_events(conn, eco)
             delete_engagement(conn, eco)
             delete_equations(conn, eco)
             delete_ecosystem(conn, eco)
+
+    # -- accounts and access ---------------------------------------------------------
+    def create_account(
+        self, username: str, password: str, display_name: str | None = None, admin: bool = False
+    ) -> Account:
+        """Create an account (argon2-hashed password); raises :class:`AccessError`."""
+        with self.engine.begin() as conn:
+            return _access.create_account(conn, username, password, display_name, admin)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Change a password; the account's browser sessions end."""
+        with self.engine.begin() as conn:
+            _access.set_password(conn, username, password)
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account when the password matches, else ``None``."""
+        with self.engine.connect() as conn:
+            return _access.authenticate(conn, username, password)
+
+    def grant(
+        self, username: str, ecosystem: str, role: str, participant: str | None = None
+    ) -> None:
+        """Give an account a role (orchestrator, member, observer) in an ecosystem."""
+        with self.engine.begin() as conn:
+            _access.grant(conn, username, ecosystem, role, participant)
+
+    def revoke(self, username: str, ecosystem: str) -> None:
+        """Take away an account's role in an ecosystem."""
+        with self.engine.begin() as conn:
+            _access.revoke(conn, username, ecosystem)
+
+    def members(self, ecosystem: str) -> list[Member]:
+        """The accounts with a role in an ecosystem."""
+        with self.engine.connect() as conn:
+            return _access.members(conn, ecosystem)
+
+    def principal(self, account_id: int) -> Principal | None:
+        """An account with its roles in every ecosystem."""
+        with self.engine.connect() as conn:
+            return _access.principal(conn, account_id)
+
+    def issue_token(self, username: str, name: str, days: int | None = None) -> str:
+        """A new API token (returned once; only its SHA-256 is stored)."""
+        ttl = dt.timedelta(days=days) if days else None
+        with self.engine.begin() as conn:
+            return _access.issue_token(conn, username, name, ttl)
+
+    def open_session(self, username: str, hours: float = 12.0) -> tuple[str, str]:
+        """A new browser session: (secret for the cookie, CSRF token)."""
+        with self.engine.begin() as conn:
+            return _access.open_session(conn, username, dt.timedelta(hours=hours))
+
+    def close_session(self, secret: str) -> None:
+        """End a browser session or revoke an API token."""
+        with self.engine.begin() as conn:
+            _access.close_session(conn, secret)
+
+    def principal_for(self, secret: str, kind: str) -> tuple[Principal, str | None] | None:
+        """Who a live ``api`` token or ``session`` secret belongs to (and the CSRF token)."""
+        with self.engine.connect() as conn:
+            return _access.principal_for_secret(conn, secret, kind)
+
+    def set_access(self, ecosystem: str, mode: str, by: str) -> None:
+        """``shared-access`` (members see everything) or ``controlled-access``."""
+        with self.engine.begin() as conn:
+            _access.set_access(conn, ecosystem, mode, by)
+
+    def access_mode(self, ecosystem: str) -> AccessMode:
+        """The ecosystem's access mode."""
+        with self.engine.connect() as conn:
+            return _access.access_mode(conn, ecosystem)
+
+    def teams(self, ecosystem: str) -> dict[str, frozenset[str]]:
+        """Each opportunity's swarm (picked team and client), by opportunity id."""
+        with self.engine.connect() as conn:
+            return _access.teams(conn, ecosystem)
 
     # -- the ledger ------------------------------------------------------------------
     def record(self, ecosystem: str, events: Sequence[NewEvent]) -> list[Event]:

@@ -58,6 +58,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "ACCESS_TABLES",
     "ENDPOINT_KINDS",
     "ENGAGEMENT_TABLES",
     "EQUATION_LEVELS",
@@ -65,9 +66,13 @@ __all__ = [
     "LAYERS",
     "PARTICIPANT_KINDS",
     "Money",
+    "account",
+    "account_role",
+    "account_token",
     "capability",
     "cluster",
     "ecosystem",
+    "ecosystem_access",
     "equation_consent",
     "exchange",
     "ledger_event",
@@ -645,3 +650,65 @@ ENGAGEMENT_TABLES = (
     aspiration,
     review,
 )
+
+# -- who may do what (glia.access) ------------------------------------------------------
+# A person who signs in. Accounts are not ecosystem content: re-importing a map
+# keeps them, and one account can hold a role in several ecosystems.
+account = Table(
+    "account",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("display_name", String(500)),
+    Column("password_hash", String(500), nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# An account's role in one ecosystem, and the participant of the map it is.
+account_role = Table(
+    "account_role",
+    metadata,
+    Column("account_id", Integer, primary_key=True),
+    Column("ecosystem_id", Integer, primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("participant", String(200)),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="CASCADE"),
+)
+
+# API tokens for scripts, and browser sessions: only a SHA-256 of the secret is
+# kept, so a copy of the database does not let anyone in.
+account_token = Table(
+    "account_token",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", CHAR(64), nullable=False, unique=True),
+    Column("csrf", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
+    sqlite_autoincrement=True,
+)
+
+# How much members see: ``shared-access`` (the default, when no row) or
+# ``controlled-access``.
+ecosystem_access = Table(
+    "ecosystem_access",
+    metadata,
+    Column("ecosystem_id", Integer, primary_key=True),
+    Column("mode", String(40), nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["ecosystem_id"], ["ecosystem.id"], ondelete="CASCADE"),
+)
+
+#: Access tables of one ecosystem, for deletes.
+ACCESS_TABLES = (account_role, ecosystem_access)

@@ -1,0 +1,206 @@
+"""What every route is handed: the store, who is asking, and the guard.
+
+A request is signed in by an API token (``Authorization: Bearer glia_...``)
+or by the browser's session cookie. A write made with the cookie must carry
+the session's CSRF token (header ``X-CSRF-Token`` or form field ``csrf``), so
+another site cannot make a signed-in browser write.
+
+:class:`Guard` asks the :class:`~glia.access.Authorizer` before anything is
+read or written. A refusal in an ecosystem where the caller holds no role
+answers 404, as for an ecosystem that does not exist, so names do not leak
+from one ecosystem to another; otherwise 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..access import AccessMode, Action, Authorizer, Principal, Resource
+from ..store import Store
+from ._problems import ApiProblem
+
+__all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "CurrentGuard",
+    "Guard",
+    "authenticated",
+    "get_store",
+]
+
+SESSION_COOKIE = "glia_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _unauthenticated(detail: str) -> ApiProblem:
+    return ApiProblem(
+        401, "Unauthorized", detail, "unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def authenticated(request: Request) -> Principal:
+    """The principal of this request, from its bearer token or session cookie."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    store = get_store(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthenticated("expected 'Authorization: Bearer <token>'")
+        found = store.principal_for(secret.strip(), "api")
+        if found is None:
+            raise _unauthenticated("the token is unknown, revoked or expired")
+        principal = found[0]
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise _unauthenticated("sign in: an API token (Bearer) or a browser session")
+        found = store.principal_for(cookie, "session")
+        if found is None:
+            raise _unauthenticated("the session has ended; sign in again")
+        principal, csrf = found
+        request.state.csrf = csrf
+        if request.method not in _SAFE:
+            sent = request.headers.get(CSRF_HEADER)
+            if sent is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                form = await request.form()
+                value = form.get("csrf")
+                sent = value if isinstance(value, str) else None
+            if not csrf or sent != csrf:
+                raise ApiProblem(
+                    403,
+                    "Forbidden",
+                    "a write from the browser needs the session's CSRF token",
+                    "csrf",
+                )
+    request.state.principal = principal
+    return principal
+
+
+@dataclass
+class Guard:
+    """Authorization for one request: ``guard.require("read", eco, "ledger", team=...)``."""
+
+    store: Store
+    principal: Principal
+    authorizer: Authorizer
+    _access: dict[str, AccessMode] = field(default_factory=dict)
+    _teams: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+
+    def access(self, ecosystem: str) -> AccessMode:
+        if ecosystem not in self._access:
+            self._access[ecosystem] = self.store.access_mode(ecosystem)
+        return self._access[ecosystem]
+
+    def teams(self, ecosystem: str) -> dict[str, frozenset[str]]:
+        """Every opportunity's swarm (team and client) in ``ecosystem``."""
+        if ecosystem not in self._teams:
+            self._teams[ecosystem] = self.store.teams(ecosystem)
+        return self._teams[ecosystem]
+
+    def team(self, ecosystem: str, opportunity: str) -> frozenset[str]:
+        return self.teams(ecosystem).get(opportunity, frozenset())
+
+    def allowed(
+        self,
+        action: Action,
+        ecosystem: str,
+        kind: str,
+        id: str = "",
+        team: frozenset[str] | None = None,
+    ) -> bool:
+        if self.principal.role_in(ecosystem) is None:
+            return False
+        resource = Resource(ecosystem, kind, id, team)
+        return self.authorizer.allowed(self.principal, action, resource, self.access(ecosystem))
+
+    def require(
+        self,
+        action: Action,
+        ecosystem: str,
+        kind: str,
+        id: str = "",
+        team: frozenset[str] | None = None,
+    ) -> None:
+        """Go on when allowed; otherwise raise a 404 (no role there) or 403 problem."""
+        if self.principal.role_in(ecosystem) is None:
+            raise ApiProblem(
+                404,
+                "Unknown ecosystem",
+                f"no ecosystem named '{ecosystem}' that you hold a role in",
+                "unknown-ecosystem",
+            )
+        if not self.allowed(action, ecosystem, kind, id, team):
+            role = self.principal.role_in(ecosystem)
+            assert role is not None
+            what = f"{kind} '{id}'" if id else kind
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                f"a {role.role} of '{ecosystem}' may not {action} {what}",
+                "forbidden",
+            )
+
+    def require_opportunity(
+        self, action: Action, ecosystem: str, opportunity: str, kind: str = "opportunity"
+    ) -> None:
+        """``require`` for a thing of one opportunity's swarm (its ledger, agreement...)."""
+        self.require(action, ecosystem, kind, opportunity, self.team(ecosystem, opportunity))
+
+    def visible_opportunities(self, ecosystem: str, ids: list[str]) -> list[str]:
+        """Those of ``ids`` whose swarm's records the principal may read."""
+        return [
+            o
+            for o in ids
+            if self.allowed("read", ecosystem, "opportunity", o, self.team(ecosystem, o))
+        ]
+
+    def acting_as(self, ecosystem: str, given: str | None = None) -> str:
+        """The participant a write is made as.
+
+        A member or observer acts as the participant their account is; only an
+        orchestrator may name another (``given``), to record on someone's behalf.
+        """
+        role = self.principal.role_in(ecosystem)
+        own = role.participant if role else None
+        if role is not None and role.role == "orchestrator" and given:
+            return given
+        if given and given != own:
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                f"only an orchestrator may act as another participant ('{given}')",
+                "forbidden",
+            )
+        if own is None:
+            raise ApiProblem(
+                422,
+                "No participant",
+                f"your account is no participant of '{ecosystem}'; an orchestrator links it "
+                "with `glia user grant --participant`",
+                "no-participant",
+            )
+        return own
+
+
+def guard(
+    request: Request,
+    principal: Annotated[Principal, Depends(authenticated)],
+) -> Guard:
+    return Guard(get_store(request), principal, request.app.state.authorizer)
+
+
+CurrentGuard = Annotated[Guard, Depends(guard)]

@@ -1,0 +1,5 @@
+"""Routes: engage (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: govern (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: ledger (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

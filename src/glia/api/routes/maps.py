@@ -1,0 +1,5 @@
+"""Routes: maps (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: swarm (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
