@@ -59,8 +59,11 @@ def build_world(store: Store, web: bool = False) -> World:
     store.import_file(EXAMPLE, ECO)
     store.import_ecosystem(
         glia.Ecosystem.model_validate(
-            {"ecosystem": OTHER, "participants": [{"id": "otto"}, {"id": "pia"}],
-             "ties": [{"from": "otto", "to": "pia", "layer": "informal"}]}
+            {
+                "ecosystem": OTHER,
+                "participants": [{"id": "otto"}, {"id": "pia"}],
+                "ties": [{"from": "otto", "to": "pia", "layer": "informal"}],
+            }
         )
     )
     for opp, team in ((COOP, COOP_TEAM), (HARBOUR, HARBOUR_TEAM)):

@@ -70,8 +70,16 @@ def test_other_ecosystem_is_404_without_names_of_others(world: World) -> None:
 
 
 def test_observer_cannot_write_access_or_members(world: World) -> None:
-    assert world.put("olga", f"/api/v1/ecosystems/{ECO}/access",
-                     json={"mode": "controlled-access"}).status_code == 403
-    assert world.put("grace", f"/api/v1/ecosystems/{ECO}/members/olga",
-                     json={"role": "member"}).status_code == 403
+    assert (
+        world.put(
+            "olga", f"/api/v1/ecosystems/{ECO}/access", json={"mode": "controlled-access"}
+        ).status_code
+        == 403
+    )
+    assert (
+        world.put(
+            "grace", f"/api/v1/ecosystems/{ECO}/members/olga", json={"role": "member"}
+        ).status_code
+        == 403
+    )
     assert world.get("olga", f"/api/v1/ecosystems/{ECO}/access").json()["mode"] == "shared-access"
