@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from .. import __version__
 from ..access import Authorizer
 from ..store import Store
 from . import _problems
+from ._deps import ecosystem_scope
 from .routes import ROUTERS
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -46,7 +47,7 @@ def create_app(
     app.state.store = store if store is not None else Store.open(url, workspace=workspace)
     app.state.authorizer = Authorizer()
     _problems.install(app)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ecosystem_scope)])
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)

@@ -28,6 +28,7 @@ __all__ = [
     "CurrentGuard",
     "Guard",
     "authenticated",
+    "ecosystem_scope",
     "get_store",
 ]
 
@@ -194,6 +195,38 @@ class Guard:
                 "no-participant",
             )
         return own
+
+
+async def ecosystem_scope(request: Request) -> None:
+    """Applied to every API route: a route under ``/ecosystems/{ecosystem}`` first checks
+    that the caller holds a role there (404 otherwise), and for a write that the role
+    may write anything there at all (an observer may not: 403), before the request's
+    body is even read. The route itself then asks about the precise resource.
+    """
+    name = request.path_params.get("ecosystem")
+    if name is None:
+        return
+    principal = await authenticated(request)
+    role = principal.role_in(name)
+    if role is None:
+        raise ApiProblem(
+            404,
+            "Unknown ecosystem",
+            f"no ecosystem named '{name}' that you hold a role in",
+            "unknown-ecosystem",
+        )
+    if request.method in _SAFE:
+        return
+    authorizer: Authorizer = request.app.state.authorizer
+    access = get_store(request).access_mode(name)
+    own = frozenset({role.participant}) if role.participant else frozenset()
+    may_write = authorizer.allowed(
+        principal, "manage", Resource(name, "ecosystem", name), access
+    ) or authorizer.allowed(principal, "act", Resource(name, "any", team=own), access)
+    if not may_write:
+        raise ApiProblem(
+            403, "Forbidden", f"a {role.role} of '{name}' may not write there", "forbidden"
+        )
 
 
 def guard(

@@ -1,0 +1,5 @@
+"""Pages: _pages (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Pages: _work (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
