@@ -21,9 +21,9 @@ $(BIN)/glia: pyproject.toml requirements.lock
 
 venv: $(BIN)/glia ## Create the virtual environment (.venv) from the lock file
 
-demo: $(BIN)/glia ## Import the Northbridge example, analyse it, write its HTML report, form a swarm
+demo: $(BIN)/glia ## Run the whole loop on the Northbridge example, then open the web workspace
 	rm -rf $(WORKSPACE)
-	$(BIN)/glia demo --workspace $(WORKSPACE)
+	$(BIN)/glia demo --workspace $(WORKSPACE) --serve
 
 lint: $(BIN)/glia ## ruff (lint and format check)
 	$(BIN)/ruff check src tests bench

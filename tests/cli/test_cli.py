@@ -185,11 +185,16 @@ def test_demo_imports_the_example_and_shows_it(workspace: Path) -> None:
     assert "<svg" in (workspace / "northbridge-report.html").read_text()
     assert "every party consented" in out and "C6 violated" in out
     assert "violated: We keep at least nine in ten of the promises" in out  # the review pack
+    assert "ben / northbridge-demo  (orchestrator)" in out  # the demo login
     example = read(EXAMPLE)
     with Store.open(workspace=workspace) as store:
         eco = store.load("Northbridge")
         assert store.opportunity("Northbridge", "coop-traceability").stage == "reviewed"
         assert store.check_ledger("Northbridge").intact
+        ben = store.authenticate("ben", "northbridge-demo")
+        assert ben is not None and store.principal(ben.id).roles["Northbridge"].role == (
+            "orchestrator"
+        )
     # The loop taught the map: only collaboration ties and the engagement's exchanges changed.
     assert eco.participants == example.participants
     old = {(t.source, t.target, t.type): t for t in example.ties}

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import analysis, distribution, ecosystems, engage, govern, ledger, swarm, tools
+from . import analysis, distribution, ecosystems, engage, govern, ledger, serve, swarm, tools
 
 __all__ = ["app", "main"]
 
@@ -49,6 +49,7 @@ ledger.register(app)
 distribution.register(app)
 govern.register(app)
 engage.register(app)
+serve.register(app)
 
 
 def main() -> None:

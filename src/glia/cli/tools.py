@@ -57,6 +57,12 @@ def demo(
     fresh: Annotated[
         bool, typer.Option("--fresh/--keep", help="Start from an empty workspace.")
     ] = True,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Then open the web workspace (glia serve)."),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
 ) -> None:
     """Import the Northbridge example into a workspace, analyse it, write its report,
     form the team for its first opportunity and run the loop on it: agree, deliver
@@ -105,6 +111,13 @@ def demo(
         f"\n[bold]The loop[/] for {opportunity}: agree, deliver, account, distribute, review"
     )
     run_loop(path, result.ecosystem, opportunity)
+    from .serve import DEMO_PASSWORD, demo_accounts, serve_app
+
+    with Store.open(workspace=path) as store:
+        people = demo_accounts(store, result.ecosystem)
+    console.print("\n[bold]The web workspace[/]: sign in as")
+    for username, role, _ in people:
+        console.print(f"  {username} / {DEMO_PASSWORD}  ({role})", highlight=False)
     console.print(
         "\nNext: [bold]glia analyze Northbridge --format json[/], "
         f"[bold]glia swarm Northbridge --opportunity {opportunity} --format json[/], "
@@ -113,6 +126,8 @@ def demo(
         "[bold]glia export Northbridge --format graphml -o northbridge.graphml[/], "
         f"with --workspace {path}."
     )
+    if serve:
+        serve_app(host, port, path, open_browser=True)
 
 
 def register(app: typer.Typer) -> None:
