@@ -18,7 +18,7 @@ from glia.store._tables import metadata
 
 from .conftest import ECO, OTHER, World
 
-PUBLIC = {("POST", "/api/v1/auth/session")}
+PUBLIC = {("POST", "/api/v1/auth/session"), ("GET", "/api/v1/health")}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel
 
 from .. import __version__
 from ..access import Authorizer
@@ -14,7 +15,7 @@ from . import _problems
 from ._deps import ecosystem_scope
 from .routes import ROUTERS
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "Health", "create_app"]
 
 API_PREFIX = "/api/v1"
 
@@ -26,6 +27,11 @@ or `POST /api/v1/tokens`) or a browser session (`POST /api/v1/auth/session`; wri
 carry the `X-CSRF-Token` header). Lists take `limit` and `offset`. Errors are problem
 details (RFC 9457, `application/problem+json`).
 """
+
+
+class Health(BaseModel):
+    status: str
+    version: str
 
 
 def create_app(
@@ -48,6 +54,12 @@ def create_app(
     app.state.authorizer = Authorizer()
     _problems.install(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ecosystem_scope)])
+
+    @api.get("/health", tags=["service"], response_model=Health)
+    def health() -> Health:
+        """Whether the service answers (no sign-in, no database): for monitors."""
+        return Health(status="ok", version=__version__)
+
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)
