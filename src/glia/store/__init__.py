@@ -328,6 +328,11 @@ class Store:
         with self.engine.connect() as conn:
             return _access.access_mode(conn, ecosystem)
 
+    def has_participant(self, ecosystem: str, participant: str) -> bool:
+        """Whether ``participant`` is on the ecosystem's map."""
+        with self.engine.connect() as conn:
+            return _access.has_participant(conn, ecosystem, participant)
+
     def teams(self, ecosystem: str) -> dict[str, frozenset[str]]:
         """Each opportunity's swarm (picked team and client), by opportunity id."""
         with self.engine.connect() as conn:

@@ -52,6 +52,7 @@ __all__ = [
     "create_account",
     "delete_access",
     "grant",
+    "has_participant",
     "issue_token",
     "members",
     "open_session",
@@ -310,6 +311,17 @@ def principal_for_secret(
     if found is None or found.disabled:
         return None
     return found, row.csrf
+
+
+def has_participant(conn: Connection, ecosystem_name: str, slug: str) -> bool:
+    """Whether ``slug`` is a participant of the ecosystem's map (one indexed lookup)."""
+    eco = ecosystem_id(conn, ecosystem_name)
+    found = conn.execute(
+        select(participant.c.idx).where(
+            participant.c.ecosystem_id == eco, participant.c.slug == slug
+        )
+    ).scalar()
+    return found is not None
 
 
 def set_access(conn: Connection, ecosystem_name: str, mode: str, by: str) -> None:
