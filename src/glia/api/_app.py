@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from ..access import Authorizer
 from ..store import Store
 from . import _problems
 from ._deps import ecosystem_scope
+from ._problems import PROBLEM_TYPE, Problem
 from .routes import ROUTERS
 
 __all__ = ["API_PREFIX", "Health", "create_app"]
@@ -29,9 +31,48 @@ details (RFC 9457, `application/problem+json`).
 """
 
 
+def _problem(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {PROBLEM_TYPE: {"schema": schema}}}
+
+
+#: Every operation may answer these, as problem details (RFC 9457).
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem("Not signed in, or the token or session has ended"),
+    403: _problem("Your role may not do this"),
+    404: _problem("Not found, or an ecosystem you hold no role in"),
+    409: _problem("Refused by a rule (a stage's guard, a commitment's state); nothing changed"),
+    422: _problem("Invalid input: every problem, with where and what was expected"),
+}
+
+
 class Health(BaseModel):
     status: str
     version: str
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Complete the OpenAPI description: the Problem schema that ``_PROBLEMS`` refers
+    to, and each operation's summary from its docstring's first line."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    # The docstring's first line is the summary (FastAPI would use the
+                    # function's name); the rest stays the description.
+                    first, _, rest = (operation.get("description") or "").partition("\n")
+                    if first.strip():
+                        operation["summary"] = first.strip()
+                        operation["description"] = rest.strip() or first.strip()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -53,7 +94,7 @@ def create_app(
     app.state.store = store if store is not None else Store.open(url, workspace=workspace)
     app.state.authorizer = Authorizer()
     _problems.install(app)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ecosystem_scope)])
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ecosystem_scope)], responses=_PROBLEMS)
 
     @api.get("/health", tags=["service"], response_model=Health)
     def health() -> Health:
@@ -63,6 +104,7 @@ def create_app(
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)
+    _add_problem_schema(app)
     if web:
         from ..web import install as install_web
 

@@ -37,6 +37,10 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
@@ -151,7 +155,7 @@ class Guard:
             raise ApiProblem(
                 403,
                 "Forbidden",
-                f"a {role.role} of '{ecosystem}' may not {action} {what}",
+                f"{_article(role.role)} {role.role} of '{ecosystem}' may not {action} {what}",
                 "forbidden",
             )
 
@@ -225,7 +229,10 @@ async def ecosystem_scope(request: Request) -> None:
     ) or authorizer.allowed(principal, "act", Resource(name, "any", team=own), access)
     if not may_write:
         raise ApiProblem(
-            403, "Forbidden", f"a {role.role} of '{name}' may not write there", "forbidden"
+            403,
+            "Forbidden",
+            f"{_article(role.role)} {role.role} of '{name}' may not write there",
+            "forbidden",
         )
 
 
