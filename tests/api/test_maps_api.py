@@ -222,3 +222,16 @@ def test_a_new_import_is_a_new_map(world: World) -> None:
     assert len(before["nodes"]) == 40
     assert [n["id"] for n in after["nodes"]] == ["a", "b", "c"]
     assert len(after["edges"]) == 1
+
+
+def test_a_map_too_large_to_draw_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from glia.api.routes import maps
+
+    monkeypatch.setattr(maps, "MAX_NODES", 39)
+    res = world.get("ben", MAP)
+    assert res.status_code == 422
+    assert (
+        res.json()["type"].endswith("/map-too-large") and "40 participants" in res.json()["detail"]
+    )
+    monkeypatch.setattr(maps, "MAX_NODES", 40)
+    assert world.get("ben", MAP).status_code == 200

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,9 @@ def create_app(
     )
     app.state.store = store if store is not None else Store.open(url, workspace=workspace)
     app.state.authorizer = Authorizer()
+    # The analysis engines import networkit (and scikit-learn), seconds of imports:
+    # paid in the background at start, not by the first person who opens the map.
+    threading.Thread(target=importlib.import_module, args=("glia.analysis",), daemon=True).start()
     _problems.install(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(ecosystem_scope)], responses=_PROBLEMS)
 

@@ -195,6 +195,11 @@ class MapData:
         )
 
 
+#: The largest map drawn: a browser shows no more, and the document would take
+#: hundreds of megabytes (about 100 bytes an edge before compression).
+MAX_NODES = 100_000
+MAX_EDGES = 1_000_000
+
 _CACHE: OrderedDict[tuple[str, int, Any], MapData] = OrderedDict()
 _CACHE_SIZE = 8
 _LOCK = threading.Lock()
@@ -203,9 +208,11 @@ _LOCK = threading.Lock()
 def map_data(store: Store, ecosystem: str) -> MapData:
     """The map of ``ecosystem``, from the cache when the ecosystem has not changed.
 
-    Why a cache: the positions and measures take a few hundred milliseconds at
-    5,000 participants (more the first time, when the graph libraries load),
-    and the map is the workspace's most opened page. What the map shows
+    Why a cache: reading the snapshot, the measures, the positions and the
+    document take about a second at 5,000 participants and 60,000 edges on
+    the benchmark machine (a few seconds more the first time in a process, when
+    networkit, and scikit-learn through it, are imported), while the map is the
+    workspace's most opened page; a cached map is sent in milliseconds. What the map shows
     (participants, clusters, ties, exchanges) changes only when the ecosystem
     is imported again, which sets its ``updated_at``; the key is therefore
     (database, ecosystem id, ``updated_at``), so a new import is never served a
@@ -216,6 +223,20 @@ def map_data(store: Store, ecosystem: str) -> MapData:
     if info is None:
         raise UnknownEcosystem(ecosystem, [])
     key = (store.url, info.id, info.updated_at)
+    found = _CACHE.get(key)  # no lock: reading while another map is built
+    if found is not None:
+        return found
+    participants = int(info.counts.get("participants", 0))
+    ties = int(info.counts.get("ties", 0))
+    if participants > MAX_NODES or ties > MAX_EDGES:
+        raise ApiProblem(
+            422,
+            "Map too large",
+            f"'{ecosystem}' has {participants:,} participants and {ties:,} ties; the map "
+            f"draws up to {MAX_NODES:,} participants and {MAX_EDGES:,} ties (use the "
+            "analysis, or export the graph with `glia export --format graphml`)",
+            "map-too-large",
+        )
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:
@@ -631,7 +652,7 @@ def list_participants(
         Query(max_length=200, description="Only those whose id or name contains this"),
     ] = None,
 ) -> Page[ParticipantOut]:
-    """The participants, in map order; ``q`` searches their ids and names."""
+    """The participants, in map order; q searches their ids and names."""
     guard.require("read", ecosystem, "map")
     data = map_data(guard.store, ecosystem)
     s = data.snapshot
