@@ -13,12 +13,14 @@ from one ecosystem to another; otherwise 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..access import AccessMode, Action, Authorizer, Principal, Resource
+from ..access import AccessMode, Action, Authorizer, Principal, Resource, Role
+from ..ledger import Event
 from ..store import Store
 from ._problems import ApiProblem
 
@@ -132,6 +134,19 @@ class Guard:
         resource = Resource(ecosystem, kind, id, team)
         return self.authorizer.allowed(self.principal, action, resource, self.access(ecosystem))
 
+    def require_role(self, ecosystem: str) -> Role:
+        """The caller's role in ``ecosystem``; without one a 404, as for an ecosystem
+        that does not exist, so names do not leak from one ecosystem to another."""
+        role = self.principal.role_in(ecosystem)
+        if role is None:
+            raise ApiProblem(
+                404,
+                "Unknown ecosystem",
+                f"no ecosystem named '{ecosystem}' that you hold a role in",
+                "unknown-ecosystem",
+            )
+        return role
+
     def require(
         self,
         action: Action,
@@ -141,16 +156,8 @@ class Guard:
         team: frozenset[str] | None = None,
     ) -> None:
         """Go on when allowed; otherwise raise a 404 (no role there) or 403 problem."""
-        if self.principal.role_in(ecosystem) is None:
-            raise ApiProblem(
-                404,
-                "Unknown ecosystem",
-                f"no ecosystem named '{ecosystem}' that you hold a role in",
-                "unknown-ecosystem",
-            )
+        role = self.require_role(ecosystem)
         if not self.allowed(action, ecosystem, kind, id, team):
-            role = self.principal.role_in(ecosystem)
-            assert role is not None
             what = f"{kind} '{id}'" if id else kind
             raise ApiProblem(
                 403,
@@ -172,6 +179,49 @@ class Guard:
             for o in ids
             if self.allowed("read", ecosystem, "opportunity", o, self.team(ecosystem, o))
         ]
+
+    def require_writer(self, ecosystem: str) -> None:
+        """Go on when the caller's role may write anything in ``ecosystem`` at all (an
+        orchestrator, or a member acting for their own participant); otherwise 404 (no
+        role there) or 403 (an observer, say)."""
+        role = self.require_role(ecosystem)
+        own = frozenset({role.participant}) if role.participant else frozenset()
+        if not (
+            self.allowed("manage", ecosystem, "ecosystem", ecosystem)
+            or self.allowed("act", ecosystem, "any", team=own)
+        ):
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                f"{_article(role.role)} {role.role} of '{ecosystem}' may not write there",
+                "forbidden",
+            )
+
+    def recorder(self, ecosystem: str, given: str | None = None) -> str:
+        """Who records a write: ``given`` (an orchestrator's choice; others may name only
+        themselves), else the caller's participant, else their username."""
+        if given:
+            return self.acting_as(ecosystem, given)
+        return self.principal.participant_in(ecosystem) or self.principal.username
+
+    def visible_events(self, ecosystem: str, events: Iterable[Event]) -> list[Event]:
+        """Those of ``events`` the caller may read: each belongs to its opportunity's
+        swarm and its participant (an event of no opportunity, to its participant alone).
+
+        The policies decide by the team, so each team is asked about once.
+        """
+        teams = self.teams(ecosystem)
+        decided: dict[frozenset[str], bool] = {}
+        out = []
+        for e in events:
+            swarm = teams.get(e.opportunity, frozenset()) if e.opportunity else frozenset()
+            team = swarm | {e.agent}
+            ok = decided.get(team)
+            if ok is None:
+                ok = decided[team] = self.allowed("read", ecosystem, "ledger", str(e.seq), team)
+            if ok:
+                out.append(e)
+        return out
 
     def acting_as(self, ecosystem: str, given: str | None = None) -> str:
         """The participant a write is made as.
@@ -211,29 +261,11 @@ async def ecosystem_scope(request: Request) -> None:
     if name is None:
         return
     principal = await authenticated(request)
-    role = principal.role_in(name)
-    if role is None:
-        raise ApiProblem(
-            404,
-            "Unknown ecosystem",
-            f"no ecosystem named '{name}' that you hold a role in",
-            "unknown-ecosystem",
-        )
+    scope = Guard(get_store(request), principal, request.app.state.authorizer)
     if request.method in _SAFE:
-        return
-    authorizer: Authorizer = request.app.state.authorizer
-    access = get_store(request).access_mode(name)
-    own = frozenset({role.participant}) if role.participant else frozenset()
-    may_write = authorizer.allowed(
-        principal, "manage", Resource(name, "ecosystem", name), access
-    ) or authorizer.allowed(principal, "act", Resource(name, "any", team=own), access)
-    if not may_write:
-        raise ApiProblem(
-            403,
-            "Forbidden",
-            f"{_article(role.role)} {role.role} of '{name}' may not write there",
-            "forbidden",
-        )
+        scope.require_role(name)
+    else:
+        scope.require_writer(name)
 
 
 def guard(

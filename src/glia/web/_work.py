@@ -103,30 +103,6 @@ def _html_errors(fn: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _require_writer(guard: Guard, ecosystem: str) -> None:
-    """What ``ecosystem_scope`` asks of an API write: a role that may write there at all."""
-    guard.require("read", ecosystem, "ecosystem", ecosystem)
-    role = guard.principal.role_in(ecosystem)
-    assert role is not None
-    own = frozenset({role.participant}) if role.participant else frozenset()
-    if not (
-        guard.allowed("manage", ecosystem, "ecosystem", ecosystem)
-        or guard.allowed("act", ecosystem, "any", team=own)
-    ):
-        article = "an" if role.role[0] in "aeiou" else "a"
-        raise ApiProblem(
-            403,
-            "Forbidden",
-            f"{article} {role.role} of '{ecosystem}' may not write there",
-            "forbidden",
-        )
-
-
-def _actor(guard: Guard, ecosystem: str) -> str:
-    """Who a write is recorded as: the account's participant there, or its username."""
-    return guard.principal.participant_in(ecosystem) or guard.principal.username
-
-
 def _may(guard: Guard, action: Action, ecosystem: str, kind: str, id: str = "") -> bool:
     return guard.allowed(action, ecosystem, kind, id)
 
@@ -294,14 +270,14 @@ def pick_team(
     member: Annotated[list[str] | None, Form(max_length=200)] = None,
 ) -> Response:
     """Pick a team the builder proposed for an opportunity (orchestrator)."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require("manage", ecosystem, "team", opportunity)
     members = list(dict.fromkeys(m.strip() for m in member or [] if m.strip()))
     context: dict[str, Any] = {"opportunity": opportunity, "picked": None, "error": None}
     status = 200
     try:
         context["picked"] = guard.store.pick_team(
-            ecosystem, opportunity, dict.fromkeys(members), _actor(guard, ecosystem)
+            ecosystem, opportunity, dict.fromkeys(members), guard.recorder(ecosystem)
         )
     except Refused as exc:
         context["error"], status = str(exc), 409
@@ -470,12 +446,12 @@ def advance(
     stage: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Move the opportunity to its next stage, if the stage's guard allows (orchestrator)."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require("manage", ecosystem, "opportunity", opportunity)
     notice = error = None
     status = 200
     try:
-        state = guard.store.advance(ecosystem, opportunity, stage, _actor(guard, ecosystem))
+        state = guard.store.advance(ecosystem, opportunity, stage, guard.recorder(ecosystem))
         notice = f"{opportunity} is {state.stage} now."
     except Refused as exc:
         error, status = str(exc), 409
@@ -493,13 +469,13 @@ def consent(
 ) -> Response:
     """Consent to the latest version of the agreement (a party; the orchestrator may
     record a party's consent on their behalf)."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require_opportunity("act", ecosystem, opportunity, "agreement")
     who = guard.acting_as(ecosystem, party.strip() or None)
     notice = error = None
     status = 200
     try:
-        done = guard.store.consent_agreement(ecosystem, opportunity, who, _actor(guard, ecosystem))
+        done = guard.store.consent_agreement(ecosystem, opportunity, who, guard.recorder(ecosystem))
         waiting = ", ".join(done.waiting_for) or "nobody: every party consented"
         notice = f"{who} consented to version {done.version}; waiting for {waiting}."
     except (Refused, EquationError) as exc:
@@ -521,7 +497,7 @@ def operate(
     operation: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Apply an operation to one of the opportunity's commitments, as its debtor or creditor."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require_opportunity("act", ecosystem, opportunity, "commitment")
     who = guard.acting_as(ecosystem)
     mine = {c.number for c in guard.store.commitments(ecosystem, opportunity=opportunity)}
@@ -542,13 +518,6 @@ def operate(
 
 
 # -- the ledger --------------------------------------------------------------------------------
-def _event_team(
-    guard: Guard, ecosystem: str, opportunity: str | None, agent: str
-) -> frozenset[str]:
-    """The swarm an event belongs to: its opportunity's, or its participant alone."""
-    return guard.team(ecosystem, opportunity) if opportunity else frozenset({agent})
-
-
 def _ledger_context(
     guard: Guard,
     ecosystem: str,
@@ -561,7 +530,7 @@ def _ledger_context(
     me = guard.principal.participant_in(ecosystem)
     manages = _may(guard, "manage", ecosystem, "ledger")
     try:
-        _require_writer(guard, ecosystem)
+        guard.require_writer(ecosystem)
         writer = True
     except ApiProblem:
         writer = False
@@ -572,18 +541,7 @@ def _ledger_context(
     ]
     own = me is not None and guard.allowed("act", ecosystem, "ledger", team=frozenset({me}))
     can_record = writer and (manages or own)
-    readable: dict[frozenset[str], bool] = {}  # the policies look at the team, not the id
-
-    def may_read(team: frozenset[str]) -> bool:
-        if team not in readable:
-            readable[team] = guard.allowed("read", ecosystem, "ledger", team=team)
-        return readable[team]
-
-    events = [
-        e
-        for e in store.events(ecosystem)
-        if may_read(_event_team(guard, ecosystem, e.opportunity, e.agent))
-    ]
+    events = guard.visible_events(ecosystem, store.events(ecosystem))
     chain = None
     if guard.allowed("read", ecosystem, "ledger", team=frozenset()):
         chain = store.check_ledger(ecosystem)
@@ -637,7 +595,7 @@ def record_contribution(
     participant: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Record a contribution in the ledger, as ``glia ledger record`` does."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     agent = guard.acting_as(ecosystem, participant.strip() or None)
     opp = opportunity.strip() or None
     if opp is not None:
@@ -663,7 +621,7 @@ def record_contribution(
         event = NewEvent(
             action=kind,
             agent=agent,
-            recorded_by=_actor(guard, ecosystem),
+            recorded_by=guard.recorder(ecosystem),
             opportunity=opp,
             quantity=quantity,
             unit="hour" if quantity is not None else None,
@@ -830,7 +788,7 @@ def save_principles(
     ecosystem: str, request: Request, guard: PageGuard, principles: Text = ""
 ) -> Response:
     """Replace the principles with those written as YAML, all or nothing (orchestrator)."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require("manage", ecosystem, "principles")
     notice = None
     problems: list[str] = []
@@ -843,7 +801,7 @@ def save_principles(
             problems = _problems(exc)
     if not problems:
         try:
-            stored = guard.store.set_principles(ecosystem, items, _actor(guard, ecosystem))
+            stored = guard.store.set_principles(ecosystem, items, guard.recorder(ecosystem))
         except GovernError as exc:
             problems = [str(exc)]
         else:
@@ -891,12 +849,12 @@ def review_page(ecosystem: str, request: Request, guard: PageGuard) -> Response:
 @_html_errors
 def record_review(ecosystem: str, request: Request, guard: PageGuard) -> Response:
     """Hold the review: store its figures and mark the aspirations due (orchestrator)."""
-    _require_writer(guard, ecosystem)
+    guard.require_writer(ecosystem)
     guard.require("manage", ecosystem, "review")
     notice = error = None
     status = 200
     try:
-        pack = guard.store.record_review(ecosystem, _actor(guard, ecosystem))
+        pack = guard.store.record_review(ecosystem, guard.recorder(ecosystem))
         due = ", ".join(a.key for a in pack.due) or "none"
         notice = (
             f"Recorded review {pack.number} on {pack.today.isoformat()}; "

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal, TypeVar
@@ -29,7 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from ...ledger import OPPORTUNITY, DistributionError, Event, ValueEquation
+from ...ledger import ACTIONS, OPPORTUNITY, DistributionError, Event, ValueEquation
+from ...ledger._allocate import NOT_CONTRIBUTIONS
 from ...model import InvalidInput
 from ...store import ANY_OPPORTUNITY, NewEvent, Plan, StoredEquation
 from .._deps import CurrentGuard, Guard
@@ -87,9 +88,7 @@ ActionName = Literal[
     "leaveAtFault",
 ]
 #: The actions a member records for themselves; the others are the orchestrator's.
-CONTRIBUTIONS = frozenset(
-    {"work", "deliverService", "use", "cite", "transfer", "referral", "introduction", "help"}
-)
+CONTRIBUTIONS = frozenset(ACTIONS) - NOT_CONTRIBUTIONS
 
 
 def _plain(value: Decimal) -> str:
@@ -486,14 +485,6 @@ def _invalid(field: str, message: str) -> ApiProblem:
     )
 
 
-def _recorder(guard: Guard, ecosystem: str, given: str | None = None) -> str:
-    """Who records a write: ``given`` (an orchestrator's choice; others may name only
-    themselves), else the caller's participant, else their username."""
-    if given:
-        return guard.acting_as(ecosystem, given)
-    return guard.principal.participant_in(ecosystem) or guard.principal.username
-
-
 def _paged(
     items: Sequence[T], page: PageParams, request: Request, out: Callable[[T], M]
 ) -> Page[M]:
@@ -506,26 +497,6 @@ def _paged(
         offset=found.offset,
         next=found.next,
     )
-
-
-def _visible_events(guard: Guard, ecosystem: str, events: Iterable[Event]) -> list[Event]:
-    """Those of ``events`` the caller may read: each belongs to its opportunity's swarm
-    and its participant (an event of no opportunity, to its participant alone).
-
-    The policies decide by the team, so each team is asked about once.
-    """
-    teams = guard.teams(ecosystem)
-    decided: dict[frozenset[str], bool] = {}
-    out = []
-    for e in events:
-        swarm = teams.get(e.opportunity, frozenset()) if e.opportunity else frozenset()
-        team = swarm | {e.agent}
-        ok = decided.get(team)
-        if ok is None:
-            ok = decided[team] = guard.allowed("read", ecosystem, "ledger", str(e.seq), team)
-        if ok:
-            out.append(e)
-    return out
 
 
 def _equation_team(level: str, subject: str, guard: Guard, ecosystem: str) -> frozenset[str] | None:
@@ -589,7 +560,7 @@ def list_events(
     """The ledger's events in seq order, those you may see (of one opportunity, one participant)."""
     if opportunity is not None:
         guard.require_opportunity("read", ecosystem, opportunity, "ledger")
-    events = _visible_events(guard, ecosystem, guard.store.events(ecosystem, opportunity))
+    events = guard.visible_events(ecosystem, guard.store.events(ecosystem, opportunity))
     if participant is not None:
         events = [e for e in events if e.agent == participant]
     return _paged(events, page, request, _event_out)
@@ -620,7 +591,7 @@ def record_contribution(ecosystem: str, body: ContributionIn, guard: CurrentGuar
     event = NewEvent(
         action=body.action,
         agent=agent,
-        recorded_by=_recorder(guard, ecosystem),
+        recorded_by=guard.recorder(ecosystem),
         opportunity=body.opportunity,
         quantity=body.quantity,
         unit=body.unit,
@@ -648,7 +619,7 @@ def reverse_event(
 ) -> EventOut:
     """Reverse an event: append its opposite, quantity and value negated (orchestrator)."""
     guard.require("manage", ecosystem, "ledger", str(seq))
-    by = _recorder(guard, ecosystem, body.by)
+    by = guard.recorder(ecosystem, body.by)
     return _event_out(guard.store.reverse(ecosystem, seq, by, body.note))
 
 
@@ -680,7 +651,7 @@ def import_events(
 ) -> ImportedOut:
     """Record a CSV file of events: all of them or, on any problem, none (orchestrator)."""
     guard.require("manage", ecosystem, "ledger")
-    recorded_by = _recorder(guard, ecosystem, by)
+    recorded_by = guard.recorder(ecosystem, by)
     shown = FilePath((file.filename or "").replace("\x00", "")).name or "events.csv"
     with tempfile.TemporaryDirectory(prefix="glia-events-") as tmp:
         path = FilePath(tmp) / "events.csv"
@@ -763,7 +734,7 @@ def list_equations(
 def add_equation(ecosystem: str, body: EquationIn, guard: CurrentGuard) -> EquationOut:
     """Store an equation as the next version of its level and subject (orchestrator)."""
     guard.require("manage", ecosystem, "equation", body.subject or "")
-    by = _recorder(guard, ecosystem, body.by)
+    by = guard.recorder(ecosystem, body.by)
     stored = guard.store.add_equation(ecosystem, body.level, body.subject, body.equation, by)
     return _equation_out(stored)
 
@@ -789,7 +760,7 @@ def consent_equation(ecosystem: str, body: ConsentIn, guard: CurrentGuard) -> Eq
         body.level,
         body.subject,
         party,
-        _recorder(guard, ecosystem),
+        guard.recorder(ecosystem),
         body.on,
         body.version,
     )
@@ -832,7 +803,7 @@ def distribute(
     """Distribute the income not yet shared: records allocation events (orchestrator)."""
     guard.require("manage", ecosystem, "distribution", opportunity)
     given = body or DistributeIn()
-    by = _recorder(guard, ecosystem, given.by)
+    by = guard.recorder(ecosystem, given.by)
     plan, events = guard.store.distribute(ecosystem, opportunity, by, given.adjustments)
     return DistributionOut(plan=_plan_out(plan), events=[_event_out(e) for e in events])
 
