@@ -38,6 +38,12 @@ class Source:
     def rows(self, section: str) -> Iterator[tuple[Location, Any]]:
         raise NotImplementedError
 
+    def columns(self, section: str) -> Iterator[Any] | None:
+        """The section as Arrow batches of text columns, where the source can
+        offer them cheaply and exactly (see :mod:`glia.model._columnar`);
+        None means: read the rows."""
+        return None
+
     def add_problem(self, problem: Problem) -> None:
         self._problems.append(problem)
 

@@ -657,6 +657,21 @@ class CsvFolderSource(_NativeTables):
             return None
         return path.name, self._csv_rows(path, path.name), False
 
+    def columns(self, section: str) -> Iterator[Any] | None:
+        """``ties.csv`` as Arrow batches when it is plain (see :mod:`glia.io._arrow`)."""
+        from ._arrow import plain_header, text_batches
+
+        path = self.files.get(f"{section}.csv")
+        if section != "ties" or path is None:
+            return None
+        from ..model._columnar import TIE_COLUMNS
+
+        found = plain_header(path, TIE_COLUMNS)
+        if found is None:
+            return None
+        names, delimiter = found
+        return text_batches(path, names, delimiter)
+
 
 def _open_workbook(path: Path) -> Any:
     """Open a workbook read-only, or raise :class:`InvalidInput` saying why not."""

@@ -34,7 +34,17 @@ from ._records import (
     Role,
     Tie,
 )
-from ._stream import HEADER_FIELDS, Header, Sink, StreamResult, check_stream, record_fields
+from ._stream import (
+    HEADER_FIELDS,
+    ColumnarSink,
+    Columns,
+    ColumnsUnavailable,
+    Header,
+    Sink,
+    StreamResult,
+    check_stream,
+    record_fields,
+)
 
 __all__ = [
     "ASSET_KINDS",
@@ -49,6 +59,9 @@ __all__ = [
     "Attributes",
     "Cluster",
     "CollectingSink",
+    "ColumnarSink",
+    "Columns",
+    "ColumnsUnavailable",
     "DocumentRows",
     "Ecosystem",
     "Exchange",

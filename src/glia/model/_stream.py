@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -30,7 +31,20 @@ from ._check import (
 from ._problems import MAX_PROBLEMS, NO_VALUE, Location, Problem
 from ._records import FORMAT_VERSION, Attributes, Currency, Name, Record, Text, Tie
 
-__all__ = ["HEADER_FIELDS", "Header", "Sink", "StreamResult", "check_stream"]
+if TYPE_CHECKING:
+    from ._columnar import TieColumns
+
+__all__ = [
+    "HEADER_FIELDS",
+    "ColumnarSink",
+    "ColumnarWriter",
+    "Columns",
+    "ColumnsUnavailable",
+    "Header",
+    "Sink",
+    "StreamResult",
+    "check_stream",
+]
 
 #: Top-level fields of a document besides the sections.
 HEADER_FIELDS = ("glia", "ecosystem", "description", "currency", "attributes")
@@ -61,6 +75,43 @@ class Sink(Protocol):
     def write(
         self, section: str, records: list[tuple[Location, Any]], index: ReferenceIndex
     ) -> None: ...
+
+
+class ColumnarWriter(Protocol):
+    """Writes checked tie batches in two steps, so that they can overlap.
+
+    ``prepare`` turns a batch into what ``store`` writes, without touching
+    the database: it runs in a worker thread, one batch ahead of ``store``
+    (batches reach each in file order).
+    """
+
+    def prepare(self, ties: TieColumns) -> Any: ...
+
+    def store(self, prepared: Any) -> None: ...
+
+
+@runtime_checkable
+class ColumnarSink(Sink, Protocol):
+    """A sink that also takes ties a batch of columns at a time.
+
+    ``columnar()`` opens an attempt and yields its :class:`ColumnarWriter`;
+    leaving the attempt by an exception undoes everything written in it
+    (the row path then runs instead).
+    """
+
+    def columnar(self) -> AbstractContextManager[ColumnarWriter]: ...
+
+
+#: Raw tie columns of a source, a batch at a time (see :mod:`glia.model._columnar`).
+Columns = Callable[[str], Iterable[Any] | None]
+
+
+class ColumnsUnavailable(Exception):
+    """Raised by a source's column batches when the file turns out not to be plain."""
+
+
+class _NotPlain(Exception):
+    """A batch the columnar path does not recognise: check the rows instead."""
 
 
 @dataclass
@@ -115,6 +166,7 @@ def check_stream(
     reader_problems: Callable[[], Iterable[Problem]] | None = None,
     batch_size: int = BATCH,
     progress: Callable[[str, int], None] | None = None,
+    columns: Columns | None = None,
 ) -> StreamResult:
     """Check a whole input; hand valid batches to ``sink`` until a problem shows.
 
@@ -124,9 +176,18 @@ def check_stream(
     encoding, missing columns); it is asked after each section.
     ``progress(section, rows)`` is told after each batch how many rows of
     the section have been checked.
+
+    ``columns(section)``, when given, may offer the ties as Arrow batches of
+    text; while no problem has been found, they are checked a column at a
+    time (:class:`~glia.model._columnar.TieChecker`) and written through the
+    sink's ``columnar()`` attempt (or only checked when there is no sink). If
+    any batch is not plain, the attempt is undone and the rows are checked
+    instead: the result is the same, only slower.
     """
     with _no_cyclic_gc():
-        return _check_stream(header, rows, source, sink, reader_problems, batch_size, progress)
+        return _check_stream(
+            header, rows, source, sink, reader_problems, batch_size, progress, columns
+        )
 
 
 @contextmanager
@@ -155,12 +216,19 @@ def _check_stream(
     reader_problems: Callable[[], Iterable[Problem]] | None,
     batch_size: int,
     progress: Callable[[str, int], None] | None,
+    columns: Columns | None = None,
 ) -> StreamResult:
     found = _Collector()
     head, problems = check_header(header, source)
     found.extend(problems)
     index = ReferenceIndex()
     for section, model in SECTIONS.items():
+        if model is Tie and columns is not None and found.total == 0:
+            batches = columns(section)
+            if batches is not None and _columnar_ties(batches, index, sink, progress):
+                if reader_problems is not None:
+                    found.extend(reader_problems())
+                continue
         done = 0
         for batch in _batches(rows(section), batch_size):
             good: list[tuple[Location, Any]]
@@ -187,6 +255,67 @@ def _check_stream(
         )
     )
     return StreamResult(head, index, found.problems, found.total)
+
+
+def _columnar_ties(
+    batches: Iterable[Any],
+    index: ReferenceIndex,
+    sink: Sink | None,
+    progress: Callable[[str, int], None] | None,
+) -> bool:
+    """Check (and write) the ties a batch of columns at a time; False to use the rows.
+
+    Only while no problem has been found: then a file that is not plain
+    leaves nothing behind (the sink's attempt is undone) and the row path
+    reports its problems with their rows. Reading, checking and preparing
+    the next batch run in a worker thread while the current one is stored:
+    pyarrow and SQLite's stepping release the GIL, and the machine has
+    more than one core.
+    """
+    attempt: AbstractContextManager[ColumnarWriter | None]
+    if sink is None:
+        attempt = _just_check()
+    elif isinstance(sink, ColumnarSink):
+        attempt = sink.columnar()
+    else:
+        return False
+    from ._columnar import TieChecker  # pyarrow, only where a large import needs it
+
+    checker = TieChecker(index.participants)
+    pending = iter(batches)
+    done = 0
+    try:
+        with attempt as writer:
+
+            def produce() -> tuple[int, Any] | None:
+                batch = next(pending, None)
+                if batch is None:
+                    return None
+                checked = checker.check(batch)
+                if checked is None:
+                    raise _NotPlain
+                return len(checked), None if writer is None else writer.prepare(checked)
+
+            # The pool is left (and its worker joined) before the attempt is undone.
+            with ThreadPoolExecutor(1, thread_name_prefix="glia-ties") as pool:
+                ahead = pool.submit(produce)
+                while (item := ahead.result()) is not None:
+                    ahead = pool.submit(produce)
+                    size, prepared = item
+                    if writer is not None:
+                        writer.store(prepared)
+                    done += size
+                    if progress is not None:
+                        progress("ties", done)
+    except (_NotPlain, ColumnsUnavailable):
+        return False
+    index.counts["ties"] += done
+    return True
+
+
+@contextmanager
+def _just_check() -> Iterator[None]:
+    yield None
 
 
 def _batches(

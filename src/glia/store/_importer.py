@@ -10,10 +10,13 @@ gets every problem at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ..io import Source
@@ -54,12 +57,31 @@ from ._tables import (
     tie_type,
 )
 
+if TYPE_CHECKING:
+    from ..model._columnar import TieColumns
+
 __all__ = ["ImportResult", "delete_ecosystem", "import_source"]
 
 _LAYER = {name: i for i, name in enumerate(LAYERS)}
 _EXCHANGE_KIND = {name: i for i, name in enumerate(EXCHANGE_KINDS)}
 _ENDPOINT = {name: i for i, name in enumerate(ENDPOINT_KINDS)}
 _PARTICIPANT_KIND = {name: i for i, name in enumerate(PARTICIPANT_KINDS)}
+
+
+#: The tie table's columns, in the order rows are written.
+_TIE_COLUMNS = (
+    "ecosystem_id",
+    "idx",
+    "source_idx",
+    "target_idx",
+    "layer",
+    "type_idx",
+    "weight",
+    "directed",
+    "since",
+    "until",
+    "attributes",
+)
 
 
 @dataclass(frozen=True)
@@ -219,20 +241,20 @@ class StoreSink:
                     json_text(attributes) if attributes else None,
                 )
             )
-        cols = (
-            "ecosystem_id",
-            "idx",
-            "source_idx",
-            "target_idx",
-            "layer",
-            "type_idx",
-            "weight",
-            "directed",
-            "since",
-            "until",
-            "attributes",
-        )
-        bulk_insert(self.conn, tie, cols, rows)
+        bulk_insert(self.conn, tie, _TIE_COLUMNS, rows)
+
+    @contextmanager
+    def columnar(self) -> Iterator[_TieWriter]:
+        """An attempt at writing ties by the column, undone (savepoint) if it fails."""
+        kept = (dict(self.next), dict(self.tie_types))
+        attempt = self.conn.begin_nested()
+        try:
+            yield _TieWriter(self)
+        except BaseException:
+            attempt.rollback()
+            self.next, self.tie_types = kept
+            raise
+        attempt.commit()
 
     def _write_exchanges(self, records: list[Exchange], index: ReferenceIndex) -> None:
         eco, money = self.eco, self.money
@@ -352,6 +374,70 @@ class StoreSink:
         bulk_insert(self.conn, need, need_cols, needs)
 
 
+class _TieWriter:
+    """Writes checked batches of tie columns (see :mod:`glia.model._columnar`).
+
+    The same rows :meth:`StoreSink._write_ties` writes for the same ties:
+    tuples made straight from the columns, then the driver's bulk insert.
+    :meth:`prepare` runs in the pipeline's worker thread and touches no
+    database; :meth:`store` runs in the thread that owns the connection.
+    """
+
+    def __init__(self, sink: StoreSink) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from ..model._columnar import TIE_LAYERS
+
+        self.sink = sink
+        self.pa, self.pc = pa, pc
+        self.layer_codes = np.array([_LAYER[name] for name in TIE_LAYERS])
+
+    def prepare(self, ties: TieColumns) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The batch's new tie types and its rows, as the tables hold them."""
+        pa, pc, sink = self.pa, self.pc, self.sink
+        n = len(ties)
+        vocab = sink.tie_types
+        kinds = ties.type
+        new_types = []
+        for name in sorted(k for k in pc.unique(kinds).to_pylist() if k is not None):
+            if name not in vocab:
+                vocab[name] = len(vocab)
+                new_types.append((sink.eco, vocab[name], name))
+        type_idx: Any = repeat(None, n)
+        if kinds.null_count < n:
+            # the map's order is the indexes' (each new name gets the next one)
+            type_idx = pc.index_in(kinds, value_set=pa.array(list(vocab))).to_pylist()
+
+        def dates(values: Any) -> Any:
+            return repeat(None, n) if values.null_count == n else values.to_pylist()
+
+        start = sink._indexes("ties", n).start
+        rows = list(
+            zip(
+                repeat(sink.eco, n),
+                range(start, start + n),
+                ties.source.tolist(),
+                ties.target.tolist(),
+                self.layer_codes[ties.layer].tolist(),
+                type_idx,
+                ties.weight.tolist(),
+                ties.directed.tolist(),
+                dates(ties.since),
+                dates(ties.until),
+                repeat(None, n),
+                strict=True,
+            )
+        )
+        return new_types, rows
+
+    def store(self, prepared: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> None:
+        new_types, rows = prepared
+        conn = self.sink.conn
+        bulk_insert(conn, tie_type, ("ecosystem_id", "idx", "name"), new_types)
+        bulk_insert(conn, tie, _TIE_COLUMNS, rows)
+
+
 def find_ecosystem(conn: Connection, name: str) -> int | None:
     return conn.execute(select(ecosystem.c.id).where(ecosystem.c.name == name)).scalar()
 
@@ -428,7 +514,13 @@ def import_source(
     if name is not None:  # the name given wins over the file's (or its absence)
         header_in["ecosystem"] = name
     result = check_stream(
-        header_in, source.rows, source.name, sink, source.problems, progress=progress
+        header_in,
+        source.rows,
+        source.name,
+        sink,
+        source.problems,
+        progress=progress,
+        columns=source.columns,
     )
     problems = conflict + source.refine(result.problems)
     total = len(conflict) + result.total
