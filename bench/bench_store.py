@@ -249,15 +249,14 @@ class _null:
         return None
 
 
+START = "<!-- import benchmark: start -->"
+END = "<!-- import benchmark: end -->"
+
+
 def _write(path: Path, rows: list[dict[str, Any]], probes: list[float]) -> None:
+    """Replace this benchmark's section of ``path``; every other section stays."""
     lines = [
-        "# Benchmarks",
-        "",
-        "Numbers measured, never asserted in the tests. Each step runs in a fresh child",
-        "process; peak memory is that process's maximum resident set. The *floor* is the",
-        "same run's baseline: the ties file loaded by the database driver alone, without",
-        "any checking; *import / floor* is what validation and the full schema cost.",
-        "",
+        START,
         "## Import and snapshot (`make bench`)",
         "",
         f"Machine: {_machine()}. Pace (a random lookup in a dict of a million ids, "
@@ -279,45 +278,25 @@ def _write(path: Path, rows: list[dict[str, Any]], probes: list[float]) -> None:
             f"| {imp['peak_mb']:,.0f} | {snap['seconds']:.1f} s | {snap['peak_mb']:,.0f} "
             f"| {floor['seconds']:.1f} s | {imp['seconds'] / floor['seconds']:.1f}x |"
         )
-    lines.append("")
-    lines.append(NOTES)
-    text = "\n".join(lines)
-    # keep the analysis benchmark's section (bench/bench_analysis.py writes it)
-    start, end = "<!-- analysis benchmark: start -->", "<!-- analysis benchmark: end -->"
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if start in old and end in old:
-        kept = start + old.split(start, 1)[1].split(end, 1)[0] + end
-        text = text.rstrip("\n") + "\n\n" + kept + "\n"
-    path.write_text(text, encoding="utf-8")
+    lines += ["", NOTES.rstrip("\n"), END]
+    replace_section(path, START, END, "\n".join(lines))
 
 
-NOTES = """## Reading the numbers
+NOTES = """### Reading the import numbers
 
 - *import* is the whole of `glia import` on a generated CSV folder: reading,
   validating every row and every reference, and writing every table in one
   transaction. Its rows/s count the records of the file: a participant with
   three clusters and four capabilities is one record, and eight database rows.
 - *floor* loads only `ties.csv`, unchecked, into a table with no index: what
-  the driver and the database cost without Glia. SQLite's floor is an
-  `executemany` from Python; PostgreSQL's is COPY.
-- Peak memory is bounded by the checks' id maps and one batch, not by the
-  input: 1M participants with 10M ties import in well under the 4 GB aim.
-
-## Where the time goes (1M participants, measured 2026-11-21)
-
-Per tie, on this machine: reading the CSV row into a mapping ~5 µs, checking
-it ~4 µs, resolving its two endpoints in a map of a million ids ~3 µs, writing
-it ~6 µs (SQLite). On this virtual machine a lookup in a Python dict of a
-million keys takes 1.5 µs (0.6 µs at 100k keys; measured with a plain loop of
-random lookups), so each step costs more per row at a million participants
-than at a hundred thousand, and the import does not scale linearly.
-
-The aim of 3 minutes for 1M participants and 10M ties is not reached on
-SQLite, nor on PostgreSQL. What would reach it, in order of gain: checking
-and parsing ties in a second process (the machine has two cores and the
-import uses one), and a columnar check of the CSV path (Arrow/Polars
-reading and vectorised range and reference checks, with the row path kept
-for messages), which removes the per-row Python work.
+  the driver and the database cost without Glia. SQLite's floor is
+  `csv.reader` then one `executemany` from Python; PostgreSQL's is COPY.
+- Ties of a plain CSV file (no quotes, UTF-8, one header of tie columns) are
+  read by pyarrow and checked a column at a time, the next batch prepared in a
+  worker thread while the database stores the current one; every other file,
+  and any file with a problem, goes through the row path, which names each
+  problem's row (docs/spreadsheets.md). Peak memory is bounded by the id maps
+  and two batches of ties, not by the input.
 """
 
 
