@@ -12,7 +12,7 @@ accepts a batch only when every cell is in a plain form whose meaning
 under the row path is certain, and otherwise answers ``None``; the caller
 then checks the whole file row by row, which finds every problem and names
 its row. A file accepted here is therefore one the row path accepts too,
-stored with the same values (``tests/model/test_columnar.py`` compares the
+stored with the same values (``tests/store/test_columnar_import.py`` compares the
 two on generated files, odd cells included). The plain forms:
 
 - ``from``/``to``: the id of a participant already read (so a valid id),
