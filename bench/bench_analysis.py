@@ -259,7 +259,8 @@ def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
             "",
             "*analyze* is the whole `glia.analyze(snapshot)` (all four layers and every "
             "engine), timed after the snapshot is loaded; *peak MB* is the child process's "
-            "maximum resident set, snapshot included. The *shared set* is what NetworkX also "
+            "maximum resident set, snapshot included (the analysis runs in that one process, "
+            "on threads). The *shared set* is what NetworkX also "
             "computes, on the combined layer (see the script's docstring); NetworkX runs in "
             f"its own process, cut at {NETWORKX_LIMIT} s.",
             "",
@@ -267,7 +268,10 @@ def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
             + ("; ".join(sampled) if sampled else "none (exact at every size)")
             + ".",
             "",
-            "Per-stage seconds of each run:",
+            "Per-stage seconds of each run (while the layers are measured, communities, "
+            "brokerage's counts, the sweet spot, value network, loops, flows, health and "
+            "failures run one after the other on a second thread, so the stages add up to "
+            "more than the whole):",
             "",
             *[
                 f"- {r['analyze']['participants']:,}: "
@@ -339,6 +343,8 @@ def main() -> None:
         rows.append(row)
     if args.write:
         command = "python bench/bench_analysis.py --sizes " + " ".join(map(str, args.sizes))
+        if args.reuse_networkx:
+            command += " --reuse-networkx"
         _write(args.write, rows, command + f" --write {args.write}")
     print(_table(rows))
 

@@ -75,6 +75,8 @@ def test_html_report_is_self_contained(result) -> None:
         ({"group": "attribute:nothing"}, "no participant has the attribute 'nothing'"),
         ({"method": "louvain"}, "louvain"),
         ({"resolution": 0.0}, "resolution"),
+        ({"pivots": 1}, "pivots must be at least 2 (got 1)"),
+        ({"exact_limit": -1}, "exact_limit must be 0 or more (got -1)"),
     ],
 )
 def test_bad_arguments_get_a_clear_message(northbridge, kwargs, message) -> None:
@@ -89,6 +91,27 @@ def _eco(ties: list[Tie], n: int = 4) -> Ecosystem:
         participants=[Participant(id=f"p{i}") for i in range(n)],
         ties=ties,
     )
+
+
+def test_every_stage_is_timed_in_order(result) -> None:
+    # the engines on the second thread are timed too, and listed in the stages' order
+    assert list(result.timings) == [
+        "snapshot",
+        "layers",
+        "centrality.formal",
+        "centrality.informal",
+        "centrality.combined",
+        "centrality.exchange",
+        "micmac",
+        "communities",
+        "brokerage",
+        "sweet_spot",
+        "value_network",
+        "loops",
+        "flows",
+        "health",
+        "failures",
+    ]
 
 
 def test_an_ecosystem_with_no_ties_is_refused_clearly() -> None:

@@ -200,6 +200,29 @@ def test_bridges_equal_networkx() -> None:
         assert got == expected
 
 
+def test_bridges_equal_networkx_on_deeper_graphs() -> None:
+    # trees with a few extra edges (long chains, deep breadth-first levels),
+    # several components, and a generated ecosystem's informal layer
+    rng = np.random.default_rng(9)
+    layers = []
+    for _ in range(12):
+        n = int(rng.integers(50, 600))
+        parent = [int(rng.integers(0, max(1, i))) for i in range(1, n)]
+        a = list(range(1, n)) + rng.integers(0, n, n // 20).tolist()
+        b = parent + rng.integers(0, n, n // 20).tolist()
+        layers.append(Layer.from_ties("t", n + 5, a, b))  # 5 isolated nodes
+    path = Path(__file__).parents[2] / "examples" / "northbridge.yaml"
+    layers.append(build(snapshot_of(glia.read(path))).informal)
+    for layer in layers:
+        g = nx.Graph()
+        g.add_nodes_from(range(layer.n))
+        g.add_edges_from(zip(layer.edge_u.tolist(), layer.edge_v.tolist(), strict=True))
+        expected = {tuple(sorted(e)) for e in nx.bridges(g)}
+        flags = _bridges(layer)
+        pairs = zip(layer.edge_u.tolist(), layer.edge_v.tolist(), flags.tolist(), strict=True)
+        assert {(u, v) for u, v, f in pairs if f} == expected
+
+
 def test_the_example_against_sets() -> None:
     eco = glia.read(EXAMPLE)
     snap = snapshot_of(eco)

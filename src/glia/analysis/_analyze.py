@@ -7,6 +7,13 @@ result keeps each engine's typed result and adds the views a user reads:
 ``to_json()`` (documented keys, see ``docs/analysis.md``), ``to_pandas()``
 (one row per participant, one column per measure) and the HTML report
 (:func:`glia.report.html_report`).
+
+The work runs on two threads: the layers' measures on the calling one (their
+products and searches split over both cores in part), and meanwhile, one
+after the other, Leiden, the slow part of brokerage, the sweet spot, value
+network analysis, flows, health and the single points of failure; their
+stage times in :attr:`Analysis.timings` therefore overlap. Results do not
+depend on the threads.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +33,7 @@ from ..graph import LAYERS, Grouping, Multiplex, UnknownGrouping, UnknownLayer, 
 from ..model import Ecosystem
 from ..store import Snapshot, snapshot_of
 from ._common import AnalysisError, frame, jsonable
-from .brokerage import Brokerage, brokerage
+from .brokerage import Brokerage, brokerage, gould_fernandez_counts
 from .centrality import PIVOTS, Centrality, centrality
 from .communities import Communities, communities
 from .flows import MoneyFlows, StakeholderLoops, money_flows, stakeholder_loops
@@ -40,8 +48,10 @@ __all__ = ["Analysis", "analyze"]
 #: Version of the JSON layout; bumped when a documented key changes meaning.
 JSON_VERSION = 1
 
-#: Budget of sampled shortest-path work per layer, in sources x edges: about
-#: 6 s here (12.5 ns per source-edge, measured in centrality.py).
+#: Budget of sampled shortest-path work per layer, in sources x edges. On the
+#: generated 1M-participant ecosystem's tie layers it takes 15 to 25 s here
+#: (29 to 48 ns per source and edge on both cores: sparser layers have more
+#: levels); at 100k the 256-source cap binds (2.2e8 on the combined layer, 2.4 s).
 PATH_BUDGET = 5e8
 #: Never fewer sampled sources than this, whatever the size.
 MIN_PIVOTS = 32
@@ -250,73 +260,123 @@ def analyze(
     except UnknownGrouping as exc:
         raise AnalysisError(str(exc)) from None
 
+    # refused here, before the second thread starts work that would be waited for
+    if pivots and pivots < 2:  # 0 or None: the default
+        raise AnalysisError(f"pivots must be at least 2 (got {pivots})")
+    if exact_limit is not None and exact_limit < 0:
+        raise AnalysisError(f"exact_limit must be 0 or more (got {exact_limit})")
     options: dict[str, Any] = {"seed": seed}
     if exact_limit is not None:
         options["exact_limit"] = exact_limit
     measures: dict[str, Centrality] = {}
-    for name in layers:
-        layer = mx.layer(name)
-        with _timed(timings, f"centrality.{name}"):
-            measures[name] = centrality(
-                layer, pivots=pivots or default_pivots(layer.n_edges), **options
+    side: dict[str, float] = {}  # the second thread's timings
+    side_notes: list[str] = []
+
+    def find_communities() -> Communities:
+        with _timed(side, "communities"):
+            return communities(
+                mx.combined,
+                method=method,  # type: ignore[arg-type]
+                resolution=resolution,
+                seed=seed,
+                declared=groups,
+                membership=mx.clusters.membership,
+                cluster_ids=mx.clusters.ids,
             )
-        if layer.n_edges == 0:
-            notes.append(f"the {name} layer has no ties: its measures are zero, Burt's undefined")
 
-    micmac_layer = "exchange" if mx.exchange.n_arcs else "combined"
-    with _timed(timings, "micmac"):
-        influence = micmac(mx.layer(micmac_layer))
+    def count_brokerage() -> Any:
+        with _timed(side, "brokerage"):
+            return gould_fernandez_counts(mx.combined, groups)
 
-    base = "combined"
-    with _timed(timings, "communities"):
-        found = communities(
-            mx.combined,
-            method=method,  # type: ignore[arg-type]
-            resolution=resolution,
-            seed=seed,
-            declared=groups,
-            membership=mx.clusters.membership,
-            cluster_ids=mx.clusters.ids,
+    def value_and_structure() -> tuple[Any, ...]:
+        """What needs neither communities nor the layers' measures."""
+        nonlocal focal
+        with _timed(side, "sweet_spot"):
+            spot = sweet_spot(mx, groups=groups)
+        vna = flows = fitness = loops = None
+        if len(snap.exchange_source):
+            with _timed(side, "value_network"):
+                vna = value_network(snap)
+            chosen = focal is not None
+            if focal is None:
+                focal = vna.node_ids[int(np.argmax(vna.transactions))]
+            try:
+                with _timed(side, "loops"):
+                    loops = stakeholder_loops(snap, focal, max_length=loop_length)
+            except AnalysisError as exc:
+                if chosen:  # the user's own focal: say what is wrong with it
+                    raise
+                side_notes.append(f"value loops around {focal}: {exc}")
+            with _timed(side, "flows"):
+                flows = money_flows(snap, rate=rate)
+            try:
+                with _timed(side, "health"):
+                    fitness = health(mx, flows)
+            except AnalysisError as exc:
+                side_notes.append(f"health: {exc}")
+        else:
+            side_notes.append(
+                "no exchanges: value network analysis, money flows and health are skipped"
+            )
+        with _timed(side, "failures"):
+            failures = single_points_of_failure(mx)
+        return spot, vna, flows, fitness, loops, failures
+
+    # The measures of the layers use both cores only in part (their products
+    # and searches split over threads; Burt's measures, the eigensolver's
+    # steps and NumPy's bookkeeping do not). The other engines run one at a
+    # time on a second thread meanwhile: Leiden first (graspologic-native's
+    # Rust, which releases the GIL; about 2 GB at 1M participants, so it
+    # overlaps the smaller layers, measured first), then the slow part of
+    # brokerage, the sweet spot, value network, flows, health and single
+    # points of failure (NumPy and SciPy, which release the GIL in their
+    # loops). At 1M participants that fills most of the idle core.
+    for name in LAYERS:  # the layers' shared matrices, built before two threads read them
+        _ = mx.layer(name).degree
+    second = ThreadPoolExecutor(1)
+    try:
+        found_later = second.submit(find_communities)
+        counts_later = second.submit(count_brokerage)
+        rest_later = second.submit(value_and_structure)
+        for name in sorted(layers, key=lambda x: mx.layer(x).n_edges):
+            layer = mx.layer(name)
+            with _timed(timings, f"centrality.{name}"):
+                measures[name] = centrality(
+                    layer, pivots=pivots or default_pivots(layer.n_edges), **options
+                )
+        measures = {name: measures[name] for name in layers}
+        for name in layers:
+            if mx.layer(name).n_edges == 0:
+                notes.append(
+                    f"the {name} layer has no ties: its measures are zero, Burt's undefined"
+                )
+        micmac_layer = "exchange" if mx.exchange.n_arcs else "combined"
+        with _timed(timings, "micmac"):
+            influence = micmac(mx.layer(micmac_layer))
+        found = found_later.result()
+        base = "combined"
+        combined = measures.get(base) or centrality(
+            mx.combined, pivots=pivots or default_pivots(mx.combined.n_edges), **options
         )
-    combined = measures.get(base) or centrality(
-        mx.combined, pivots=pivots or default_pivots(mx.combined.n_edges), **options
-    )
-    with _timed(timings, "brokerage"):
-        brokers = brokerage(
-            mx.combined,
-            groups,
-            betweenness=combined.betweenness,
-            constraint=combined.constraint,
-            communities_labels=found.labels,
-        )
-    with _timed(timings, "sweet_spot"):
-        spot = sweet_spot(mx, groups=groups)
-
-    vna = flows = fitness = loops = None
-    if len(snap.exchange_source):
-        with _timed(timings, "value_network"):
-            vna = value_network(snap)
-        chosen = focal is not None
-        if focal is None:
-            focal = vna.node_ids[int(np.argmax(vna.transactions))]
-        try:
-            with _timed(timings, "loops"):
-                loops = stakeholder_loops(snap, focal, max_length=loop_length)
-        except AnalysisError as exc:
-            if chosen:  # the user's own focal: say what is wrong with it
-                raise
-            notes.append(f"value loops around {focal}: {exc}")
-        with _timed(timings, "flows"):
-            flows = money_flows(snap, rate=rate)
-        try:
-            with _timed(timings, "health"):
-                fitness = health(mx, flows)
-        except AnalysisError as exc:
-            notes.append(f"health: {exc}")
-    else:
-        notes.append("no exchanges: value network analysis, money flows and health are skipped")
-    with _timed(timings, "failures"):
-        failures = single_points_of_failure(mx)
+        counts = counts_later.result()
+        with _timed(side, "brokerage"):  # the second thread is done with this stage
+            brokers = brokerage(
+                mx.combined,
+                groups,
+                betweenness=combined.betweenness,
+                constraint=combined.constraint,
+                communities_labels=found.labels,
+                counts=counts,
+            )
+        spot, vna, flows, fitness, loops, failures = rest_later.result()
+    finally:  # on an error, what has not started need not run
+        second.shutdown(cancel_futures=True)
+    notes.extend(side_notes)
+    timings.update(side)
+    stages = ["snapshot", "layers", *(f"centrality.{name}" for name in layers), "micmac"]
+    stages += ["communities", "brokerage", "sweet_spot", "value_network", "loops", "flows"]
+    stages += ["health", "failures"]
+    timings = {name: timings[name] for name in stages if name in timings}
 
     settings = {
         "layers": layers,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AnalysisError", "frame", "jsonable"]
+__all__ = ["AnalysisError", "entries", "frame", "jsonable"]
 
 
 class AnalysisError(ValueError):
@@ -29,6 +29,19 @@ def frame(
     if index is not None:
         df.index = pd.Index(list(index), name=index_name)
     return df
+
+
+def entries(matrix: Any, rows: Any, cols: Any) -> Any:
+    """``matrix[rows[i], cols[i]]`` for every ``i``, as a NumPy array (0 where absent).
+
+    SciPy answers from a CSR matrix in canonical form (sorted, no duplicates)
+    by a binary search within each row: much faster than a search in one long
+    sorted list of keys when rows are short. Empty look-ups give an empty array
+    (SciPy would give an empty sparse one).
+    """
+    if len(rows) == 0:
+        return np.zeros(0, dtype=matrix.dtype)
+    return np.asarray(matrix[rows, cols]).ravel()
 
 
 def jsonable(value: Any) -> Any:

