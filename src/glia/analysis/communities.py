@@ -270,19 +270,13 @@ def _leiden(layer: Layer, method: str, resolution: float, seed: int) -> tuple[fl
         "seed": seed,
         "iterations": LEIDEN_ITERATIONS,
     }
-    if hasattr(gn, "leiden_csr"):
-        quality, partition = gn.leiden_csr(
-            matrix.indptr.astype(np.int64),
-            matrix.indices.astype(np.int32),
-            matrix.data.astype(np.float64),
-            len(nodes),
-            **options,
-        )
-    else:  # pragma: no cover - graspologic-native before leiden_csr: the edge list
-        names = np.arange(len(nodes)).astype(str)
-        edges = list(zip(names[pu].tolist(), names[pv].tolist(), w.tolist(), strict=True))
-        quality, named = gn.leiden(edges=edges, **options)
-        partition = {int(k): v for k, v in named.items()}
+    quality, partition = gn.leiden_csr(  # graspologic-native 1.3 and later
+        matrix.indptr.astype(np.int64),
+        matrix.indices.astype(np.int32),
+        matrix.data.astype(np.float64),
+        len(nodes),
+        **options,
+    )
     labels = np.full(layer.n, -1, dtype=np.int64)
     found = np.fromiter(partition.keys(), dtype=np.int64, count=len(partition))
     labels[nodes[found]] = np.fromiter(partition.values(), dtype=np.int64, count=len(partition))
