@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import resource
 import subprocess
@@ -92,14 +93,33 @@ def _analyze(n: int) -> dict[str, Any]:
     result = analyze(snap)
     seconds = time.perf_counter() - started
     combined = result.centrality["combined"]
+    peak = _peak_mb()
+    # the JSON text, as `glia analyze --format json` writes it (to /dev/null: the
+    # text, not the disk, is measured), then the standard library's indented dumps
+    # of the same document, the way the command wrote it before, up to 100k
+    started = time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for piece in result.json_chunks():
+            sink.write(piece)
+    json_seconds = time.perf_counter() - started
+    json_peak = _peak_mb()
+    dumps_seconds = None
+    if n <= 100_000:
+        started = time.perf_counter()
+        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
+        dumps_seconds = time.perf_counter() - started
+        del text
     return {
         "participants": snap.n_participants,
         "ties": snap.n_ties,
         "exchanges": len(snap.exchange_source),
         "seconds": seconds,
         "stages": result.timings,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak,
         "loaded_mb": before,
+        "json_seconds": json_seconds,
+        "json_peak_mb": json_peak,
+        "dumps_seconds": dumps_seconds,
         "sampled": combined.sampled,
         "sample_size": combined.sample_size,
         "error": combined.error,
@@ -239,6 +259,18 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _json_cell(a: dict[str, Any]) -> str:
+    if "json_seconds" not in a:
+        return f"{a['participants']:,}: not measured"
+    cell = f"{a['participants']:,}: {a['json_seconds']:.1f} s"
+    if a.get("dumps_seconds"):
+        cell += (
+            f" against {a['dumps_seconds']:.1f} s ({a['dumps_seconds'] / a['json_seconds']:.1f}x)"
+        )
+    grew = a["json_peak_mb"] - a["peak_mb"]
+    return cell + f", peak {a['json_peak_mb']:,.0f} MB ({grew:+,.0f} MB over the analysis)"
+
+
 def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
     sampled = [
         f"{r['analyze']['participants']:,}: {r['analyze']['sample_size']} sources, error "
@@ -263,6 +295,12 @@ def _write(path: Path, rows: list[dict[str, Any]], command: str) -> None:
             "on threads). The *shared set* is what NetworkX also "
             "computes, on the combined layer (see the script's docstring); NetworkX runs in "
             f"its own process, cut at {NETWORKX_LIMIT} s.",
+            "",
+            "JSON text (`glia analyze --format json`, written in pieces as it is made), "
+            "after the analysis in the same process, against `json.dumps(to_json(), indent=2)` "
+            "(how the command wrote it before; not tried above 100k): "
+            + "; ".join(_json_cell(r["analyze"]) for r in rows)
+            + ".",
             "",
             "Sampled betweenness and closeness (combined layer): "
             + ("; ".join(sampled) if sampled else "none (exact at every size)")
@@ -325,6 +363,7 @@ def main() -> None:
             f"   analyze: {analysis['seconds']:.1f} s, peak {analysis['peak_mb']:.0f} MB",
             flush=True,
         )
+        print(f"   JSON text: {_json_cell(analysis)}", flush=True)
         glia = _run("shared-glia", n)
         print(f"   shared set, Glia: {glia['seconds']:.1f} s", flush=True)
         networkx = None

@@ -138,7 +138,13 @@ def test_command_writes_json_and_html(tmp_path) -> None:
     out = tmp_path / "report.json"
     done = runner.invoke(app, ["analyze", str(EXAMPLE), "--format", "json", "-o", str(out)])
     assert done.exit_code == 0, done.output
-    assert json.loads(out.read_text())["participants"]["nrda"]["degree.combined"] > 0
+    written = json.loads(out.read_text())
+    assert written["participants"]["nrda"]["degree.combined"] > 0
+    expected = analyze(EXAMPLE).to_json()
+    for data in (written, expected):
+        del data["timings"]
+    assert written == expected  # the text read back is the documented JSON
+    assert out.read_text().endswith("}\n")
     page = tmp_path / "report.html"
     done = runner.invoke(app, ["analyze", str(EXAMPLE), "-f", "html", "-o", str(page)])
     assert done.exit_code == 0, done.output
@@ -160,6 +166,7 @@ def test_command_reads_the_store_and_names_bad_input(tmp_path) -> None:
         app, ["analyze", "Northbridge", "--group", "attribute:sector", "-f", "json", *ws]
     )
     assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["settings"]["group"] == "attribute:sector"
 
 
 def test_value_loops_around_the_busiest_role_by_default(result) -> None:

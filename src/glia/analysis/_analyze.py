@@ -32,7 +32,7 @@ import numpy as np
 from ..graph import LAYERS, Grouping, Multiplex, UnknownGrouping, UnknownLayer, build, grouping
 from ..model import Ecosystem
 from ..store import Snapshot, snapshot_of
-from ._common import AnalysisError, frame, jsonable
+from ._common import AnalysisError, Members, frame, json_chunks, jsonable
 from .brokerage import Brokerage, brokerage, gould_fernandez_counts
 from .centrality import PIVOTS, Centrality, centrality
 from .communities import Communities, communities
@@ -123,11 +123,38 @@ class Analysis:
     # -- JSON ------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """The documented JSON (``docs/analysis.md``): JSON-safe, stable keys."""
+        document = self._document()
+        document["participants"] = dict(self._participant_rows())
+        return document
+
+    def json_chunks(self) -> Iterator[str]:
+        """:meth:`to_json` as text in pieces, as ``glia analyze --format json`` writes it.
+
+        Indented two levels deep (a participant a line), the rest compact;
+        ``json.loads`` of the joined pieces gives back :meth:`to_json`. The
+        participants' rows are made a block at a time while they are written,
+        so memory stays bounded by the block, not the ecosystem.
+        """
+        document = self._document()
+        document["participants"] = Members(self._participant_rows)
+        return json_chunks(document)
+
+    def to_json_text(self) -> str:
+        """:meth:`json_chunks` joined."""
+        return "".join(self.json_chunks())
+
+    def _participant_rows(self, block: int = 10_000) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(id, measures)`` per participant, made JSON-safe a block of rows at a time."""
         columns = self.participant_columns()
-        lists = {k: jsonable(v) for k, v in columns.items()}
-        participants = {
-            pid: {k: values[i] for k, values in lists.items()} for i, pid in enumerate(self.ids)
-        }
+        keys = list(columns)
+        for start in range(0, len(self.ids), block):
+            stop = start + block
+            rows = zip(*(jsonable(v[start:stop]) for v in columns.values()), strict=True)
+            for pid, row in zip(self.ids[start:stop], rows, strict=True):
+                yield pid, dict(zip(keys, row, strict=True))
+
+    def _document(self) -> dict[str, Any]:
+        """The JSON, its ``participants`` still ``None``."""
         mx = self.multiplex
         return {
             "glia_analysis": JSON_VERSION,
@@ -147,7 +174,7 @@ class Analysis:
                 "roles": len(mx.snapshot.role_ids),
                 "exchanges": len(mx.snapshot.exchange_source),
             },
-            "participants": participants,
+            "participants": None,
             "micmac": {"layer": self.micmac_layer, **self.micmac.summary()},
             "communities": self.communities.to_json(),
             "brokerage": self.brokerage.to_json(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -135,13 +135,34 @@ def _attribute(engine: Any, ecosystem: str, name: str, n: int) -> list[Any]:
     return values
 
 
-def emit(text: str, output: Path | None) -> None:
+def _joined(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
+    """Small pieces joined into runs of about ``size`` characters (fewer writes)."""
+    run: list[str] = []
+    length = 0
+    for piece in pieces:
+        run.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(run)
+            run, length = [], 0
+    if run:
+        yield "".join(run)
+
+
+def emit(text: str | Iterable[str], output: Path | None) -> None:
+    """``text`` (or its pieces, written as they come) to ``output``, or to stdout.
+
+    A file is written whole or not at all (:func:`atomic_output`).
+    """
+    pieces = [text] if isinstance(text, str) else _joined(text)
     if output is None:
-        typer.echo(text, nl=False)
+        for piece in pieces:
+            typer.echo(piece, nl=False)
         return
     try:
         with atomic_output(output) as out:
-            out.write(text)
+            for piece in pieces:
+                out.write(piece)
     except OSError as exc:
         fail(f"cannot write {output}: {exc}")
     console.print(f"Wrote [bold]{output}[/]")

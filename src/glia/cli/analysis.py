@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -95,8 +95,7 @@ def analyze_(
     except (AnalysisError, OSError) as exc:
         fail(str(exc))
     if format is Format.json:
-        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
-        emit(text + "\n", output)
+        emit(itertools.chain(result.json_chunks(), ["\n"]), output)
     elif format is Format.html:
         from ..report import html_report
 
