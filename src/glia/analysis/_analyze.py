@@ -121,10 +121,15 @@ class Analysis:
         return frame(self.participant_columns(), self.ids)
 
     # -- JSON ------------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """The documented JSON (``docs/analysis.md``): JSON-safe, stable keys."""
+    def to_json(self, *, participants: bool = True) -> dict[str, Any]:
+        """The documented JSON (``docs/analysis.md``): JSON-safe, stable keys.
+
+        Without ``participants`` their measures are left out (``null``): a
+        summary that costs nothing per participant.
+        """
         document = self._document()
-        document["participants"] = dict(self._participant_rows())
+        if participants:
+            document["participants"] = dict(self._participant_rows())
         return document
 
     def json_chunks(self) -> Iterator[str]:

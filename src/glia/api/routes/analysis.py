@@ -465,10 +465,7 @@ def get_analysis(
 ) -> AnalysisOut:
     """The whole analysis, as `glia analyze --format json` prints it."""
     result = analysis_of(guard, ecosystem, settings, request)
-    data = result.to_json()
-    if not participants:
-        data["participants"] = None
-    return AnalysisOut.model_validate(data)
+    return AnalysisOut.model_validate(result.to_json(participants=participants))
 
 
 def _columns(result: Analysis) -> dict[str, Any]:
