@@ -164,7 +164,7 @@ def test_problems_read_as_sentences() -> None:
 
 # -- the bulk path for ties agrees with the Tie model ------------------------------------
 
-from hypothesis import given  # noqa: E402
+from hypothesis import example, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from glia.model import ReferenceIndex, validate_tie_rows  # noqa: E402
@@ -184,10 +184,21 @@ _values = {
 _rows = st.fixed_dictionaries({}, optional=_values)
 
 
+#: A tie's optional fields and their defaults, by their names in files.
+_TIE_DEFAULTS = {
+    (field.alias or name): field.get_default(call_default_factory=True)
+    for name, field in Tie.model_fields.items()
+    if not field.is_required()
+}
+
+
+# fields given with their default value: the bulk dict keeps them, the same tie
+@example(raw={"from": "b", "to": "a", "layer": "formal", "attributes": {}})
+@example(raw={"from": "a", "to": "c", "layer": "informal", "weight": 1, "directed": False})
 @given(raw=_rows)
 def test_bulk_tie_rows_accept_exactly_what_the_model_accepts(raw: dict[str, object]) -> None:
     try:
-        expected = Tie.model_validate(raw).model_dump(by_alias=True, exclude_defaults=True)
+        expected = Tie.model_validate(raw).model_dump(by_alias=True)
     except ValidationError:
         expected = None
     good, problems, _ = validate_tie_rows([(Location("t", "ties", 1), raw)])
@@ -200,6 +211,6 @@ def test_bulk_tie_rows_accept_exactly_what_the_model_accepts(raw: dict[str, obje
         assert problems or rule_problems
     else:
         assert not problems and len(good) == 1
-        assert good[0][1] == expected
+        assert {**_TIE_DEFAULTS, **good[0][1]} == expected
         if known:
             assert rule_problems == []

@@ -136,7 +136,10 @@ def _bulk_adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
 def validate_tie_rows(
     rows: Sequence[tuple[Location, Any]],
 ) -> tuple[list[tuple[Location, dict[str, Any]]], list[Problem], list[Rejected]]:
-    """Validate tie rows into plain dicts (native field names; defaults left out).
+    """Validate tie rows into plain dicts (native field names; a field absent has its default).
+
+    A field given with its default value may be kept or left out: the tie is
+    the same either way.
 
     Tie records (from an ecosystem in memory) become dicts too. Rows with a
     problem are validated again one by one through :class:`Tie`, so messages
