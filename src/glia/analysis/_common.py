@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csgraph
 
 __all__ = [
     "AnalysisError",
@@ -18,6 +19,7 @@ __all__ = [
     "json_chunks",
     "json_text",
     "jsonable",
+    "symmetric_components",
 ]
 
 
@@ -52,6 +54,16 @@ def entries(matrix: Any, rows: Any, cols: Any) -> Any:
     if len(rows) == 0:
         return np.zeros(0, dtype=matrix.dtype)
     return np.asarray(matrix[rows, cols]).ravel()
+
+
+def symmetric_components(symmetric: Any) -> tuple[int, Any]:
+    """Connected components of a symmetric matrix's graph, as SciPy's strong components.
+
+    The same partition (every arc has its reverse), and no transposed copy:
+    SciPy's undirected variant transposes the matrix first (0.8 s at 8.6M edges).
+    """
+    count, labels = csgraph.connected_components(symmetric, directed=True, connection="strong")
+    return int(count), labels
 
 
 def jsonable(value: Any) -> Any:

@@ -51,11 +51,10 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from ..graph import Grouping, Layer, Multiplex
 from ..store import Snapshot
-from ._common import AnalysisError, entries, frame, jsonable
+from ._common import AnalysisError, entries, frame, jsonable, symmetric_components
 
 __all__ = ["SweetSpot", "sweet_spot"]
 
@@ -290,8 +289,7 @@ def _bridges(layer: Layer) -> Bool:
     indptr = indptr_.astype(np.int64)
     degree = np.diff(indptr)
     pattern = sp.csr_array((np.ones(len(indices), np.bool_), indices, indptr), shape=(n, n))
-    # symmetric, so its strong components are the components (and need no transpose)
-    count, labels = csgraph.connected_components(pattern, directed=True, connection="strong")
+    count, labels = symmetric_components(pattern)
     del pattern
     root = np.full(count, n, dtype=np.int64)
     np.minimum.at(root, labels, np.arange(n))
@@ -299,7 +297,7 @@ def _bridges(layer: Layer) -> Bool:
     parent = np.full(n, -1, dtype=np.int64)
     seen = np.zeros(n, dtype=np.bool_)
     seen[root] = True
-    levels = [root]
+    levels: list[Any] = [root]  # node ids by level (int32 or int64)
     while True:
         front = levels[-1]
         lo, width = indptr[front], degree[front]
